@@ -1,0 +1,53 @@
+# Generative Models & Policy Gradients: the entry points.
+#   make course   execute every lecture (solutions/) headless in fast mode -> build/
+#   make test     the whole test suite (what CI runs)
+#   make bench    benchmarks, one JSON object per line
+#   make lab      JupyterLab on the student notebooks
+#   make release  regenerate notebooks/ from solutions/ with nbgrader
+# Every target sets itself up on first use (.venv, pinned dependencies, MNIST cache) and
+# reinstalls nothing afterwards. Variables: PYTHON (default python3), COURSE_DATA (data
+# folder), FULL=1 (course in full mode), ONLY=<pattern> (course/bench subset).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.course-installed
+DEPS := requirements.txt requirements-lock.txt pyproject.toml tools/setup_venv.sh
+
+.PHONY: setup data course test bench lab release lock clean help
+
+help:
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+
+setup: $(STAMP)
+
+$(STAMP): $(DEPS)
+	bash tools/setup_venv.sh "$(PYTHON)" "$(VENV)"
+	@touch $@
+
+# Fetch, verify and cache MNIST once (a no-op check afterwards).
+data: $(STAMP)
+	@$(PY) -m lecture_lib data prepare
+
+course: data
+	$(PY) tools/run_course.py $(if $(FULL),--full) $(if $(ONLY),--only "$(ONLY)")
+
+test: data
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: data
+	$(PY) benchmarks/run.py $(if $(ONLY),--only "$(ONLY)")
+
+lab: data
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+release: $(STAMP)
+	$(PY) -m autograder release
+
+# Re-resolve requirements-lock.txt from requirements.txt in a scratch venv.
+lock:
+	bash tools/make_lock.sh "$(PYTHON)"
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,116 @@
+"""Reading and validating nbgrader source notebooks before they are released.
+
+``validate_source(path)`` returns a list of problems (empty when the notebook is fine):
+invalid JSON or notebook format, duplicated grade ids, graded cells without points,
+solution cells without ``### BEGIN SOLUTION`` / ``### END SOLUTION``, unbalanced hidden-test
+markers, hidden tests outside graded cells, unlocked test cells, and committed outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["read_notebook", "validate_source", "NotebookError", "REPO_ROOT", "SOLUTIONS",
+           "RELEASE", "COURSE", "assignments", "tool_env"]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = REPO_ROOT / "solutions"
+RELEASE = REPO_ROOT / "notebooks"
+COURSE = REPO_ROOT / "course"
+
+
+class NotebookError(ValueError):
+    """A file that is not a readable Jupyter notebook."""
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """Read and validate a notebook; raise :class:`NotebookError` saying what is wrong."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotebookError(f"{path}: cannot read it ({exc})") from exc
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
+        raise NotebookError(f"{path}: JSON, but not a Jupyter notebook (no cells/nbformat)")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # nbformat raises several kinds
+        raise NotebookError(f"{path}: not a valid notebook ({str(exc).splitlines()[0]})") from exc
+    return nb
+
+
+def _count(source: str, marker: str) -> int:
+    return sum(1 for line in source.splitlines() if line.strip() == marker)
+
+
+def validate_source(path: Path) -> list[str]:
+    """Problems with an nbgrader source (solution) notebook; empty list when it is fine."""
+    try:
+        nb = read_notebook(path)
+    except NotebookError as exc:
+        return [str(exc)]
+    problems = []
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(nb.cells, 1):
+        meta = cell.metadata.get("nbgrader", {})
+        where = f"{path.name} cell {index}"
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
+            problems.append(f"{where}: has outputs; commit notebooks without outputs")
+        hidden_begin = _count(cell.source, "### BEGIN HIDDEN TESTS")
+        hidden_end = _count(cell.source, "### END HIDDEN TESTS")
+        if hidden_begin != hidden_end:
+            problems.append(f"{where}: unbalanced BEGIN/END HIDDEN TESTS markers")
+        if hidden_begin and not (meta.get("grade") and not meta.get("solution")):
+            problems.append(f"{where}: hidden tests outside a graded test cell would be released")
+        if not meta:
+            if _count(cell.source, "### BEGIN SOLUTION"):
+                problems.append(f"{where}: has solution markers but no nbgrader metadata (the "
+                                "solution would be released)")
+            continue
+        grade_id = meta.get("grade_id")
+        if not grade_id and (meta.get("grade") or meta.get("solution") or meta.get("locked")):
+            problems.append(f"{where}: nbgrader cell without a grade_id")
+        if grade_id:
+            if grade_id in seen:
+                problems.append(f"{where}: grade_id {grade_id!r} already used by cell {seen[grade_id]}")
+            seen[grade_id] = index
+        if meta.get("grade"):
+            points = meta.get("points")
+            if not isinstance(points, (int, float)) or points <= 0:
+                problems.append(f"{where}: graded cell {grade_id!r} needs points > 0")
+        if meta.get("solution") and cell.cell_type == "code":
+            begin, end = _count(cell.source, "### BEGIN SOLUTION"), _count(cell.source, "### END SOLUTION")
+            if begin == 0 or begin != end:
+                problems.append(f"{where}: solution cell {grade_id!r} needs balanced "
+                                "### BEGIN SOLUTION / ### END SOLUTION markers")
+        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code" \
+                and not meta.get("locked"):
+            problems.append(f"{where}: test cell {grade_id!r} must be locked")
+    return problems
+
+
+def assignments() -> list[str]:
+    """Assignment names: the folders of ``solutions/`` that hold notebooks."""
+    if not SOLUTIONS.is_dir():
+        return []
+    return sorted(p.name for p in SOLUTIONS.iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb")))
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """The environment for nbgrader/jupyter subprocesses: this interpreter's ``bin/`` first on
+    PATH (nbgrader runs ``alembic`` from PATH, kernels resolve ``python``), plus ``extra``."""
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env.update(extra)
+    return env

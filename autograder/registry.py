@@ -1,0 +1,96 @@
+"""The exercises the checks know: one :class:`Exercise` per graded function.
+
+An exercise says how to draw its inputs from a seeded generator, which ``lecture_lib``
+function is the reference, how to run a function on one input (plain call, or a call plus
+a backward pass when gradients are graded) and how to compare an output with the
+reference's. Each unit registers its exercises in ``autograder/exercises/<unit>.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+__all__ = ["Case", "Exercise", "register", "get_exercise", "all_exercises", "SUITES", "suite_seed"]
+
+SUITES = ("visible", "hidden")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input: positional and keyword arguments (serializable) and a note for messages."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    note: str = ""
+
+
+def default_run(fn: Callable, case: Case):
+    return fn(*case.args, **case.kwargs)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A graded function.
+
+    id: ``"<unit>.<function>"``, e.g. ``"unit0.images_to_vectors"``.
+    signature: the contract in one line, shown in messages.
+    reference: the ``lecture_lib`` function.
+    make_cases: ``(generator, hidden) -> list[Case]``; must draw all randomness from
+        ``generator`` (a seeded CPU ``torch.Generator``) so that every process draws the
+        same inputs.
+    compare: ``(case, expected, got) -> None | str``; ``None`` when ``got`` is right, else
+        a sentence saying what is wrong (the caller adds the input, expected and got).
+    run: ``(fn, case) -> output``: how to call a function on a case (the same for the
+        student's function and the reference); default ``fn(*args, **kwargs)``.
+    """
+
+    id: str
+    signature: str
+    reference: Callable
+    make_cases: Callable[[torch.Generator, bool], list]
+    compare: Callable[[Case, Any, Any], str | None]
+    run: Callable[[Callable, Case], Any] = default_run
+
+    def cases(self, suite: str) -> list[Case]:
+        if suite not in SUITES:
+            raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
+        gen = torch.Generator().manual_seed(suite_seed(self.id, suite))
+        return list(self.make_cases(gen, suite == "hidden"))
+
+
+def suite_seed(exercise_id: str, suite: str) -> int:
+    """A fixed seed per (exercise, suite), the same in every process and on every machine."""
+    digest = hashlib.sha256(f"{exercise_id}/{suite}".encode()).digest()
+    return int.from_bytes(digest[:7], "little")
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def register(exercise: Exercise) -> Exercise:
+    if exercise.id in _REGISTRY and _REGISTRY[exercise.id] is not exercise:
+        raise ValueError(f"exercise id {exercise.id!r} registered twice")
+    _REGISTRY[exercise.id] = exercise
+    return exercise
+
+
+def _load_all() -> None:
+    import autograder.exercises  # noqa: F401  (registers every unit's exercises)
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    _load_all()
+    try:
+        return _REGISTRY[exercise_id]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise KeyError(f"unknown exercise id {exercise_id!r}; known: {known}") from None
+
+
+def all_exercises() -> dict[str, Exercise]:
+    _load_all()
+    return dict(_REGISTRY)

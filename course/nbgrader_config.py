@@ -1,0 +1,30 @@
+"""nbgrader configuration of the course.
+
+Run nbgrader from this folder (``cd course && nbgrader ...``) or through
+``python -m autograder``. The instructor sources are ``solutions/<assignment>/*.ipynb`` at the
+top of the repository, the student versions nbgrader generates go to
+``notebooks/<assignment>/``, and everything nbgrader keeps about students (gradebook.db,
+submitted/, autograded/, feedback/) stays in this folder and is gitignored.
+"""
+
+import os
+
+c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "genpg"
+c.CourseDirectory.root = HERE
+c.CourseDirectory.source_directory = os.path.join("..", "solutions")
+c.CourseDirectory.release_directory = os.path.join("..", "notebooks")
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+
+# What a student sees in place of a solution.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Grading runs notebooks in fast mode with a per-cell limit; a loop that swallows the
+# interrupt must not fail the whole submission.
+c.ExecutePreprocessor.timeout = 600
+c.Execute.raise_on_iopub_timeout = False
+c.OverwriteCells.add_missing_cells = True

@@ -1,0 +1,12 @@
+"""``python -m lecture_lib data [prepare|info]``: fetch, verify and cache MNIST (``make data``)."""
+
+import sys
+
+from lecture_lib.data import main
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if not args or args[0] != "data":
+        print("usage: python -m lecture_lib data [prepare|info] [--root DIR]", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(args[1:]))

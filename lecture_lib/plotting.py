@@ -1,0 +1,110 @@
+"""Figures the lectures share: image grids (digits, eigendigits, samples) and curves.
+
+Defined in: unit 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+__all__ = ["image_grid", "show_images", "plot_curves"]
+
+
+def _as_images(images) -> torch.Tensor:
+    """(N, H, W), (N, 1, H, W) or square-flattened (N, H*W) -> float (N, H, W) on the CPU."""
+    x = torch.as_tensor(images).detach().cpu()
+    if x.dim() == 4 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.dim() == 2:
+        side = math.isqrt(x.shape[1])
+        if side * side != x.shape[1]:
+            raise ValueError(f"cannot show flat images of length {x.shape[1]}: not a square")
+        x = x.reshape(x.shape[0], side, side)
+    if x.dim() != 3:
+        raise ValueError(f"expected images (N, H, W), (N, 1, H, W) or (N, H*W), got {tuple(x.shape)}")
+    return x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+
+
+def image_grid(images, ncols: int = 10, pad: int = 1, pad_value: float = 1.0) -> torch.Tensor:
+    """Tile N images into one ``(rows*(H+pad)-pad, ncols*(W+pad)-pad)`` float mosaic.
+
+    uint8 images are scaled to [0, 1]; float images are kept as they are.
+    """
+    x = _as_images(images)
+    n, h, w = x.shape
+    if n == 0:
+        raise ValueError("no images to show")
+    ncols = max(1, min(ncols, n))
+    rows = math.ceil(n / ncols)
+    grid = torch.full((rows * (h + pad) - pad, ncols * (w + pad) - pad), float(pad_value))
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        grid[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = x[i]
+    return grid
+
+
+def show_images(images, labels=None, *, ncols: int = 10, title: str | None = None,
+                cmap: str = "gray", vmin: float | None = None, vmax: float | None = None,
+                scale: float = 1.0):
+    """Show images in a grid and return the matplotlib Figure.
+
+    Without ``labels``: one mosaic image (fast for hundreds of digits). With ``labels``
+    (one per image: digits, strings or numbers): one small axis per image, titled by it.
+    ``vmin``/``vmax`` default to [0, 1] for pixel data and to each image's range otherwise
+    (e.g. eigendigits, which have both signs).
+    """
+    import matplotlib.pyplot as plt
+
+    x = _as_images(images)
+    n = x.shape[0]
+    ncols = max(1, min(ncols, n))
+    rows = math.ceil(n / ncols)
+    pixel_range = bool(x.min() >= 0 and x.max() <= 1)
+    if vmin is None and vmax is None and pixel_range:
+        vmin, vmax = 0.0, 1.0
+    if labels is None:
+        fig, ax = plt.subplots(figsize=(scale * 0.9 * ncols, scale * 0.9 * rows + 0.4 * bool(title)))
+        ax.imshow(image_grid(x, ncols, pad_value=1.0 if pixel_range else float(x.max())).numpy(),
+                  cmap=cmap, vmin=vmin, vmax=vmax)
+        ax.set_axis_off()
+    else:
+        labels = list(labels.tolist() if isinstance(labels, torch.Tensor) else labels)
+        if len(labels) != n:
+            raise ValueError(f"{n} images but {len(labels)} labels")
+        fig, axes = plt.subplots(rows, ncols, figsize=(scale * 1.1 * ncols, scale * 1.25 * rows),
+                                 squeeze=False)
+        for i, ax in enumerate(axes.flat):
+            ax.set_axis_off()
+            if i < n:
+                ax.imshow(x[i].numpy(), cmap=cmap, vmin=vmin, vmax=vmax)
+                ax.set_title(str(labels[i]), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(curves: dict, *, xlabel: str = "epoch", ylabel: str = "", title: str | None = None,
+                logy: bool = False, ax=None):
+    """Plot named curves ``{"label": [y0, y1, ...]}`` (or ``{"label": (xs, ys)}``) on one axis."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for label, values in curves.items():
+        if isinstance(values, tuple) and len(values) == 2:
+            ax.plot(values[0], values[1], label=label)
+        else:
+            ax.plot(range(1, len(values) + 1), values, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if logy:
+        ax.set_yscale("log")
+    if len(curves) > 1:
+        ax.legend()
+    ax.grid(alpha=0.3)
+    return ax.figure
