@@ -6,7 +6,8 @@
 #   make release  regenerate notebooks/ from solutions/ with nbgrader
 # Every target sets itself up on first use (.venv, pinned dependencies, MNIST cache) and
 # reinstalls nothing afterwards. Variables: PYTHON (default python3), COURSE_DATA (data
-# folder), FULL=1 (course in full mode), ONLY=<pattern> (course/bench subset).
+# folder), FULL=1 (course in full mode), ONLY=<pattern> (course/bench subset), LAB_ARGS
+# (extra jupyter lab options), PYTEST_ARGS (extra pytest options).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -40,7 +41,7 @@ bench: data
 	$(PY) benchmarks/run.py $(if $(ONLY),--only "$(ONLY)")
 
 lab: data
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 release: $(STAMP)
 	$(PY) -m autograder release

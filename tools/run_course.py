@@ -50,6 +50,7 @@ def execute(source: Path, full: bool, timeout: int) -> tuple[str, float, str, st
     workdir.mkdir(parents=True, exist_ok=True)
     target = workdir / source.name
     os.environ["COURSE_FAST"] = "0" if full else "1"
+    os.environ.pop("MPLBACKEND", None)  # kernels use the inline backend, so figures are kept
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     start = time.perf_counter()
     try:

@@ -1,0 +1,181 @@
+"""The check framework (autograder/checks.py) and unit 0's exercise."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import autograder
+from autograder import CheckFailed, case_inputs, check, collect, dumps, judge, loads
+from autograder.registry import all_exercises, get_exercise
+from lecture_lib.data import images_to_vectors
+
+EX = "unit0.images_to_vectors"
+
+
+def _flat(x):
+    return x.reshape(x.shape[0], -1)
+
+
+# Mistakes students make on unit 0's exercise; every one must fail the hidden suite.
+MISTAKES = {
+    "divides by 256": lambda x: _flat(x).float() / 256,
+    "integer division": lambda x: _flat(x) // 255,
+    "not flattened": lambda x: x.float() / 255,
+    "flattens the batch too": lambda x: x.reshape(-1).float() / 255,
+    "float64": lambda x: _flat(x).double() / 255,
+    "scales by the batch maximum": lambda x: _flat(x).float() / x.max(),
+    "standardizes": lambda x: (_flat(x).float() - _flat(x).float().mean()) / _flat(x).float().std(),
+    "returns numpy": lambda x: _flat(x).cpu().numpy() / 255.0,
+    "returns a list": lambda x: (_flat(x).float() / 255).tolist(),
+    "column-major flattening": lambda x: x.transpose(1, 2).reshape(x.shape[0], -1).float() / 255,
+    "left as a stub": lambda x: (_ for _ in ()).throw(NotImplementedError()),
+    "returns None": lambda x: None,
+    "moves the result to the cpu": None,  # see test_output_on_another_device_fails
+}
+
+
+@pytest.mark.parametrize("suite", ["visible", "hidden"])
+def test_reference_passes(suite, capsys):
+    check(EX, images_to_vectors, suite=suite)
+    assert "passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", [k for k, v in MISTAKES.items() if v is not None])
+def test_each_mistake_fails_with_a_clear_message(name):
+    with pytest.raises(CheckFailed) as info:
+        check(EX, MISTAKES[name], suite="hidden")
+    msg = str(info.value)
+    for part in ("problem:", "input:", "expected:", "got:", "to debug:"):
+        assert part in msg, f"{part!r} missing from the message:\n{msg}"
+    assert isinstance(info.value, AssertionError), "nbgrader counts AssertionErrors as failures"
+
+
+def test_stub_message_tells_the_student_what_to_do():
+    with pytest.raises(CheckFailed, match="replace the `raise NotImplementedError\\(\\)` line"):
+        check(EX, MISTAKES["left as a stub"])
+
+
+def test_any_correct_implementation_passes():
+    alternatives = [
+        lambda x: torch.flatten(x, start_dim=1).to(torch.float32).div(255),
+        lambda x: x.view(len(x), 784).float() * (1 / 255),
+        lambda x: torch.stack([img.flatten() for img in x]).float() / 255.0,
+        lambda x: (x.float() / 255).reshape(x.shape[0], 28 * 28),
+    ]
+    for fn in alternatives:
+        check(EX, fn, suite="hidden", quiet=True)
+
+
+def test_a_function_that_changes_its_input_is_judged_on_the_original():
+    def vandal(x):
+        out = x.reshape(len(x), -1).float() / 255
+        x.zero_()
+        return out
+
+    check(EX, vandal, suite="hidden", quiet=True)
+
+
+def test_tensor_subclasses_are_compared_as_plain_tensors():
+    check(EX, lambda x: torch.nn.Parameter(_flat(x).float() / 255, requires_grad=False), quiet=True)
+
+
+def test_output_on_another_device_fails():
+    record = collect(EX, images_to_vectors)
+    record["device"] = "cuda:0"  # as if the inputs had been on a GPU and the output on the CPU
+    verdict = judge(record)
+    assert not verdict.passed and "the output is on cpu but the inputs were on cuda:0" in verdict.message
+
+
+def test_record_round_trip_and_purity():
+    record = collect(EX, images_to_vectors, suite="hidden")
+    data = dumps(record)
+    a, b = judge(loads(data)), judge(loads(data))
+    assert a.passed and b.passed and a == b
+    wrong = collect(EX, MISTAKES["divides by 256"], suite="hidden")
+    assert judge(loads(dumps(wrong))).failures == judge(wrong).failures
+
+
+def test_judging_in_another_process_gives_the_same_verdict(tmp_path):
+    """The kernel side only collects; a separate interpreter judges the bytes it wrote."""
+    for name, fn, passed in [("right", images_to_vectors, True), ("wrong", MISTAKES["float64"], False)]:
+        path = tmp_path / f"{name}.rec"
+        path.write_bytes(dumps(collect(EX, fn, suite="hidden")))
+        code = ("import sys; from autograder import judge, loads; "
+                "v = judge(loads(open(sys.argv[1], 'rb').read())); "
+                "print('PASSED' if v.passed else 'FAILED'); print(v.message)")
+        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                             text=True, check=True).stdout
+        assert out.startswith("PASSED" if passed else "FAILED")
+        assert out.split("\n", 1)[1].strip() == judge(collect(EX, fn, suite="hidden")).message.strip()
+
+
+def test_altered_inputs_are_not_credited():
+    record = collect(EX, images_to_vectors)
+    # A student who replaced the inputs by easy ones (and the outputs to match):
+    record["cases"][0]["args"] = (torch.zeros(1, 28, 28, dtype=torch.uint8),)
+    record["cases"][0]["output"] = torch.zeros(1, 784)
+    verdict = judge(record)
+    assert not verdict.passed and "altered" in verdict.message
+    short = collect(EX, images_to_vectors)
+    short["cases"] = short["cases"][:1]
+    assert not judge(short).passed
+
+
+def test_records_cannot_smuggle_code():
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    with pytest.raises(pickle.UnpicklingError):
+        loads(pickle.dumps({"version": 1, "x": Evil()}))
+    with pytest.raises(ValueError, match="exceeds"):
+        loads(b"x" * 100, max_bytes=10)
+    with pytest.raises(ValueError, match="not a check record"):
+        judge({"exercise": EX})
+
+
+def test_unserializable_outputs_are_described():
+    record = collect(EX, MISTAKES["returns numpy"])
+    loads(dumps(record))  # still serializable
+    assert "numpy.ndarray" in judge(record).message
+
+
+def test_case_inputs_reproduce_the_failing_case():
+    args, kwargs = case_inputs(EX, "hidden", 6)
+    assert kwargs == {} and args[0].dtype == torch.uint8 and int(args[0].max()) == 0  # blank images
+    with pytest.raises(IndexError):
+        case_inputs(EX, "visible", 99)
+
+
+def test_unknown_exercise_and_bad_arguments():
+    with pytest.raises(KeyError, match="known: .*unit0.images_to_vectors"):
+        check("unit9.nothing", images_to_vectors)
+    with pytest.raises(TypeError, match="needs your function"):
+        check(EX, "images_to_vectors")
+    with pytest.raises(ValueError, match="suite"):
+        check(EX, images_to_vectors, suite="secret")
+
+
+@pytest.mark.parametrize("exercise_id", sorted(all_exercises()))
+def test_every_exercise_is_deterministic_and_its_reference_passes(exercise_id):
+    ex = get_exercise(exercise_id)
+    for suite in ("visible", "hidden"):
+        first, second = ex.cases(suite), ex.cases(suite)
+        assert len(first) > 0
+        assert all(autograder.checks._same(a.args, b.args) for a, b in zip(first, second))
+        verdict = judge(loads(dumps(collect(exercise_id, ex.reference, suite=suite))))
+        assert verdict.passed, verdict.message
+    assert len(ex.cases("hidden")) > len(ex.cases("visible"))
+
+
+def test_list_command(capsys):
+    from autograder.__main__ import main
+
+    assert main(["list"]) == 0
+    assert EX in capsys.readouterr().out

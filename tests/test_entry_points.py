@@ -1,0 +1,67 @@
+"""`make lab` serves the student notebooks; `make bench` prints one JSON object per line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from autograder.notebooks import tool_env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_make_lab_serves_the_student_notebooks(repo, tmp_path):
+    port, token = free_port(), "course-test-token"
+    args = (f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 "
+            f"--IdentityProvider.token={token}")
+    env = tool_env(JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+                   JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
+    proc = subprocess.Popen(["make", "lab", f"LAB_ARGS={args}"], cwd=repo, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 90
+        listing = None
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                url = f"http://127.0.0.1:{port}/api/contents/unit0_mnist?token={token}"
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    listing = json.load(r)
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert listing is not None, f"JupyterLab did not answer:\n{proc.stdout.read() if proc.poll() is not None else ''}"
+        assert "unit0_mnist.ipynb" in [item["name"] for item in listing["content"]]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as r:
+            assert r.status == 200 and b"JupyterLab" in r.read()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_bench_prints_json_lines(repo):
+    proc = subprocess.run([sys.executable, "benchmarks/run.py"], cwd=repo, capture_output=True,
+                          text=True, env=tool_env(BENCH_QUICK="1"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    names = {line["name"] for line in lines}
+    assert {"mnist_load", "matmul"} <= names
+    matmul = next(line for line in lines if line["name"] == "matmul")
+    assert matmul["gflops"] > 0 and matmul["device"]
+    assert all("error" not in line for line in lines)
