@@ -8,15 +8,17 @@ markers, hidden tests outside graded cells, unlocked test cells, and committed o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
 
 __all__ = ["read_notebook", "validate_source", "NotebookError", "REPO_ROOT", "SOLUTIONS",
-           "RELEASE", "COURSE", "assignments", "tool_env"]
+           "RELEASE", "COURSE", "assignments", "tool_env", "ipc_kernel_manager"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO_ROOT / "solutions"
@@ -114,3 +116,25 @@ def tool_env(**extra: str) -> dict[str, str]:
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     env.update(extra)
     return env
+
+
+@contextlib.contextmanager
+def ipc_kernel_manager(kernel_name: str = "python3"):
+    """A kernel manager whose ZMQ sockets are files in a private temporary folder (ipc), not
+    TCP ports; the kernel is shut down and the folder removed on exit.
+
+    Nothing listens on the network (ipykernel otherwise warns that TCP is unencrypted).
+    nbclient leaves a kernel manager it was given running, hence the explicit shutdown.
+    """
+    from jupyter_client.manager import KernelManager
+
+    with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
+        km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "kernel"))
+        try:
+            yield km
+        finally:
+            if km.has_kernel:
+                try:
+                    km.shutdown_kernel(now=False)
+                except Exception:
+                    km.shutdown_kernel(now=True)

@@ -14,7 +14,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from autograder.__main__ import release
-from autograder.notebooks import RELEASE, SOLUTIONS, assignments, tool_env, validate_source
+from autograder.notebooks import (RELEASE, SOLUTIONS, assignments, ipc_kernel_manager, tool_env,
+                                  validate_source)
 from nbgrader_helpers import TempCourse
 
 ASSIGNMENTS = assignments()
@@ -87,13 +88,12 @@ def test_student_version_hides_solutions_and_hidden_tests(assignment):
 
 def _execute(path: Path, cwd: Path):
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}})
     error = None
-    try:
-        client.execute()
-    except CellExecutionError as exc:
-        error = exc
+    with ipc_kernel_manager() as km:
+        try:
+            NotebookClient(nb, timeout=600, km=km, resources={"metadata": {"path": str(cwd)}}).execute()
+        except CellExecutionError as exc:
+            error = exc
     return nb, error
 
 
@@ -146,3 +146,31 @@ def test_make_course_runner_reports_failures(repo, tmp_path):
     proc = subprocess.run([sys.executable, "tools/run_course.py", "--only", "no-such-notebook"],
                           cwd=repo, capture_output=True, text=True)
     assert proc.returncode == 1 and "no notebooks found" in proc.stderr
+
+
+@pytest.mark.slow
+def test_make_course_runner_survives_bad_notebooks(repo, tmp_path):
+    """A failing cell, broken JSON and a non-notebook each get a status; the others still run."""
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    good = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('fine')")])
+    bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
+                                          nbformat.v4.new_code_cell("1 / 0"),
+                                          nbformat.v4.new_code_cell("print('never')")])
+    nbformat.write(good, folder / "a_good.ipynb")
+    nbformat.write(bad, folder / "b_bad.ipynb")
+    (folder / "c_corrupt.ipynb").write_text('{"cells": [')
+    (folder / "d_not_a_notebook.ipynb").write_text('{"hello": 1}')
+    paths = sorted(str(p) for p in folder.glob("*.ipynb"))
+    proc = subprocess.run([sys.executable, "tools/run_course.py", "--build", str(tmp_path / "build"), *paths],
+                          cwd=repo, capture_output=True, text=True, env=tool_env())
+    assert proc.returncode == 1
+    table = {line.split()[0]: line.split()[-1] for line in proc.stdout.splitlines()
+             if line.startswith("nbs/")}
+    assert table == {"nbs/a_good.ipynb": "ok", "nbs/b_bad.ipynb": "failed",
+                     "nbs/c_corrupt.ipynb": "error", "nbs/d_not_a_notebook.ipynb": "error"}, proc.stdout
+    assert "ZeroDivisionError" in proc.stderr and "not valid JSON" in proc.stderr
+    assert "not a Jupyter notebook" in proc.stderr
+    executed = nbformat.read(tmp_path / "build/executed/nbs/b_bad.ipynb", as_version=4)
+    assert executed.cells[1].outputs[0]["ename"] == "ZeroDivisionError"
+    assert (folder / "c_corrupt.ipynb").read_text() == '{"cells": [', "inputs are never modified"

@@ -8,6 +8,7 @@ summary table (notebook, seconds, status) ends the run; the exit status is non-z
 any notebook failed, and the failing cell's error is printed.
 
     python tools/run_course.py [--full] [--only PATTERN] [--jobs N] [--timeout S]
+                               [--build DIR] [NOTEBOOK ...]
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def notebooks(only: str | None) -> list[Path]:
     return found
 
 
-def execute(source: Path, full: bool, timeout: int) -> tuple[str, float, str, str]:
+def execute(source: Path, full: bool, timeout: int, build: Path = BUILD) -> tuple[str, float, str, str]:
     """Run one notebook; return (name, seconds, status, detail)."""
     import nbformat
     from nbclient import NotebookClient
@@ -43,10 +44,10 @@ def execute(source: Path, full: bool, timeout: int) -> tuple[str, float, str, st
     from nbconvert import HTMLExporter
 
     sys.path.insert(0, str(REPO))
-    from autograder.notebooks import NotebookError, read_notebook
+    from autograder.notebooks import NotebookError, ipc_kernel_manager, read_notebook
 
     name = f"{source.parent.name}/{source.name}"
-    workdir = BUILD / "executed" / source.parent.name
+    workdir = build / "executed" / source.parent.name
     workdir.mkdir(parents=True, exist_ok=True)
     target = workdir / source.name
     os.environ["COURSE_FAST"] = "0" if full else "1"
@@ -57,11 +58,11 @@ def execute(source: Path, full: bool, timeout: int) -> tuple[str, float, str, st
         nb = read_notebook(source)
     except NotebookError as exc:
         return name, 0.0, "error", str(exc)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}})
     status, detail = "ok", ""
     try:
-        client.execute()
+        with ipc_kernel_manager() as km:
+            NotebookClient(nb, timeout=timeout, km=km,
+                           resources={"metadata": {"path": str(workdir)}}).execute()
     except CellTimeoutError as exc:
         status, detail = "timeout", str(exc).strip().splitlines()[0]
     except DeadKernelError as exc:
@@ -74,7 +75,7 @@ def execute(source: Path, full: bool, timeout: int) -> tuple[str, float, str, st
         status, detail = "error", "".join(traceback.format_exception_only(exc)).strip()
     seconds = time.perf_counter() - start
     nbformat.write(nb, target)
-    html_dir = BUILD / "html" / source.parent.name
+    html_dir = build / "html" / source.parent.name
     html_dir.mkdir(parents=True, exist_ok=True)
     try:
         body, _ = HTMLExporter().from_notebook_node(nb)
@@ -91,23 +92,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at once")
     parser.add_argument("--timeout", type=int, default=None,
                         help="seconds per cell (default 900 fast, 7200 full)")
+    parser.add_argument("--build", type=Path, default=BUILD, help="output folder (default build/)")
+    parser.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: solutions/*/*.ipynb)")
     args = parser.parse_args(argv)
-    todo = notebooks(args.only)
+    todo = [p.resolve() for p in args.paths] if args.paths else notebooks(args.only)
+    build = args.build.resolve()
     if not todo:
         print(f"no notebooks found in {REPO / 'solutions'}" + (f" matching {args.only!r}" if args.only else ""),
               file=sys.stderr)
         return 1
     timeout = args.timeout or (7200 if args.full else 900)
     mode = "full" if args.full else "fast"
-    print(f"executing {len(todo)} notebook(s) in {mode} mode -> {BUILD.relative_to(REPO)}/", flush=True)
+    print(f"executing {len(todo)} notebook(s) in {mode} mode -> {build}/", flush=True)
     start = time.perf_counter()
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(execute, todo, [args.full] * len(todo), [timeout] * len(todo)))
+            n = len(todo)
+            results = list(pool.map(execute, todo, [args.full] * n, [timeout] * n, [build] * n))
     else:
         results = []
         for nb in todo:
-            results.append(execute(nb, args.full, timeout))
+            results.append(execute(nb, args.full, timeout, build))
             print(f"  {results[-1][0]}: {results[-1][2]} ({results[-1][1]:.1f} s)", flush=True)
     width = max(len("notebook"), *(len(r[0]) for r in results))
     print()
@@ -117,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}}  {seconds:8.1f}  {status}")
     failed = [r for r in results if r[2] != "ok"]
     print(f"\n{len(results) - len(failed)} of {len(results)} notebooks ok in "
-          f"{time.perf_counter() - start:.1f} s ({mode} mode); executed copies in build/executed/, "
-          f"HTML in build/html/")
+          f"{time.perf_counter() - start:.1f} s ({mode} mode); executed copies in {build}/executed/, "
+          f"HTML in {build}/html/")
     for name, _, status, detail in failed:
         print(f"\n{name}: {status}\n{detail}", file=sys.stderr)
     return 1 if failed else 0
