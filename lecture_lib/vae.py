@@ -1,0 +1,163 @@
+"""The variational autoencoder: Gaussian encoder q(z|x), decoder p(x|z), the ELBO.
+
+Notation of unit 2 (shapes for a batch of B images of D = 784 pixels, K latent units):
+
+- prior ``p(z) = N(0, I)``; encoder ``q(z|x) = N(mu(x), diag sigma^2(x))`` given as
+  ``mu, logvar``: ``(B, K)`` with ``logvar = log sigma^2``;
+- decoder ``p(x|z)``: Bernoulli with ``logits``: ``(B, D)`` (pixels in [0, 1] used as the
+  Bernoulli means' targets), or Gaussian ``N(G(z), eta I)`` with ``mean``: ``(B, D)``;
+- ELBO ``F(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z)) <= log p(x)``; the loss is the
+  negative ELBO in nats per example.
+
+Defined in: unit 2.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "gaussian_kl", "reparameterize", "bernoulli_log_likelihood", "gaussian_log_likelihood",
+    "negative_elbo", "VAE", "importance_weighted_log_likelihood",
+]
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL( N(mu, diag exp(logvar)) || N(0, I) ) per example, summed over the last dimension.
+
+    ``KL = 1/2 * sum_k (sigma_k^2 + mu_k^2 - 1 - log sigma_k^2)``.
+    mu, logvar: ``(..., K)`` -> ``(...)``.
+    """
+    return 0.5 * (logvar.exp() + mu.pow(2) - 1.0 - logvar).sum(dim=-1)
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    """``z = mu + sigma * eps`` with ``sigma = exp(logvar / 2)``, ``eps ~ N(0, I)``.
+
+    A sample of q that is a differentiable function of (mu, logvar): the backward pass is
+    ``mu_bar = z_bar`` and ``sigma_bar = z_bar * eps``. Pass ``eps`` to fix the noise.
+    mu, logvar, eps: ``(..., K)`` -> z: ``(..., K)``.
+    """
+    if eps is None:
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """``log p(x|z) = sum_d [x_d log y_d + (1 - x_d) log(1 - y_d)]``, ``y = sigmoid(logits)``.
+
+    x in [0, 1] (binary, or grey levels as in the usual MNIST VAE); x, logits: ``(..., D)``
+    -> ``(...)``. Computed from the logits, which is exact where ``log y`` would underflow.
+    """
+    return -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(dim=-1)
+
+
+def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, eta: float) -> torch.Tensor:
+    """``log N(x; mean, eta I) = -||x - mean||^2 / (2 eta) - D/2 log(2 pi eta)``.
+
+    x, mean: ``(..., D)`` -> ``(...)``; eta: the decoder's variance (a positive number).
+    """
+    if eta <= 0:
+        raise ValueError(f"eta (the decoder variance) must be positive, got {eta}")
+    d = x.shape[-1]
+    return -(x - mean).pow(2).sum(dim=-1) / (2 * eta) - 0.5 * d * math.log(2 * math.pi * eta)
+
+
+def negative_elbo(x: torch.Tensor, decoded: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+                  likelihood: str = "bernoulli", eta: float = 1.0) -> torch.Tensor:
+    """One-sample estimate of ``-F(x) = -log p(x|z) + KL(q(z|x) || p(z))`` per example.
+
+    decoded: the decoder's output for one ``z ~ q(z|x)``: Bernoulli ``logits`` or Gaussian
+    ``mean`` (``(B, D)``); mu, logvar: ``(B, K)``. Returns ``(B,)`` in nats; average it over
+    the batch for the training loss.
+    """
+    if likelihood == "bernoulli":
+        log_px = bernoulli_log_likelihood(x, decoded)
+    elif likelihood == "gaussian":
+        log_px = gaussian_log_likelihood(x, decoded, eta)
+    else:
+        raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}")
+    return -log_px + gaussian_kl(mu, logvar)
+
+
+class VAE(nn.Module):
+    """The MLP VAE of the lecture: ``D -> hidden -> (mu, logvar)`` and ``K -> hidden -> D``.
+
+    Defaults give the classic 784-400-20 model. The decoder returns logits (Bernoulli) or
+    means (Gaussian, ``likelihood="gaussian"`` with variance ``eta``).
+    """
+
+    def __init__(self, data_dim: int = 784, hidden: int = 400, latent: int = 20,
+                 likelihood: str = "bernoulli", eta: float = 1.0):
+        super().__init__()
+        if likelihood not in ("bernoulli", "gaussian"):
+            raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}")
+        self.data_dim, self.latent, self.likelihood, self.eta = data_dim, latent, likelihood, eta
+        self.enc = nn.Linear(data_dim, hidden)
+        self.enc_mu = nn.Linear(hidden, latent)
+        self.enc_logvar = nn.Linear(hidden, latent)
+        self.dec = nn.Linear(latent, hidden)
+        self.dec_out = nn.Linear(hidden, data_dim)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: ``(B, D)`` -> mu, logvar: ``(B, K)``."""
+        h = F.relu(self.enc(x))
+        return self.enc_mu(h), self.enc_logvar(h)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z: ``(..., K)`` -> logits (Bernoulli) or means (Gaussian): ``(..., D)``."""
+        return self.dec_out(F.relu(self.dec(z)))
+
+    def mean_image(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's mean E[x|z] in pixel space: sigmoid(logits) or the Gaussian mean."""
+        out = self.decode(z)
+        return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
+        """x: ``(B, D)`` -> (decoded ``(B, D)``, mu, logvar ``(B, K)``) for one z ~ q(z|x)."""
+        mu, logvar = self.encode(x)
+        z = reparameterize(mu, logvar, generator=generator)
+        return self.decode(z), mu, logvar
+
+    def loss(self, x: torch.Tensor) -> torch.Tensor:
+        """Mean over the batch of the one-sample negative ELBO (nats per example)."""
+        decoded, mu, logvar = self(x)
+        return negative_elbo(x, decoded, mu, logvar, self.likelihood, self.eta).mean()
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None, mean: bool = True) -> torch.Tensor:
+        """n images from the model: z ~ p(z), then the decoder's mean (or a sample of p(x|z))."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.latent, generator=generator, device=device)
+        m = self.mean_image(z)
+        if mean:
+            return m
+        if self.likelihood == "bernoulli":
+            return torch.bernoulli(m, generator=generator)
+        return m + math.sqrt(self.eta) * torch.randn(m.shape, generator=generator, device=device)
+
+
+@torch.no_grad()
+def importance_weighted_log_likelihood(model: VAE, x: torch.Tensor, k: int = 64,
+                                       generator: torch.Generator | None = None) -> torch.Tensor:
+    """``log (1/k) sum_i p(x, z_i) / q(z_i|x)``, ``z_i ~ q(z|x)``: an estimate of log p(x).
+
+    Its expectation is a lower bound that rises with k towards log p(x); k = 1 is the ELBO.
+    x: ``(B, D)`` -> ``(B,)`` nats.
+    """
+    mu, logvar = model.encode(x)
+    eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
+    z = reparameterize(mu, logvar, eps)                                   # (k, B, K)
+    decoded = model.decode(z)                                             # (k, B, D)
+    if model.likelihood == "bernoulli":
+        log_px_z = bernoulli_log_likelihood(x, decoded)
+    else:
+        log_px_z = gaussian_log_likelihood(x, decoded, model.eta)
+    log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
+    log_qz = -0.5 * (eps.pow(2) + math.log(2 * math.pi) + logvar).sum(-1)
+    return torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(k)
