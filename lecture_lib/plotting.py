@@ -93,11 +93,14 @@ def plot_curves(curves: dict, *, xlabel: str = "epoch", ylabel: str = "", title:
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
+    def cpu(v):
+        return torch.as_tensor(v).detach().cpu().numpy()
+
     for label, values in curves.items():
         if isinstance(values, tuple) and len(values) == 2:
-            ax.plot(values[0], values[1], label=label)
+            ax.plot(cpu(values[0]), cpu(values[1]), label=label)
         else:
-            ax.plot(range(1, len(values) + 1), values, label=label)
+            ax.plot(range(1, len(values) + 1), cpu(values), label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:

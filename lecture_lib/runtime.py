@@ -17,7 +17,7 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["get_device", "describe_device", "seed_everything", "fast_mode", "by_mode"]
+__all__ = ["get_device", "describe_device", "seed_everything", "fast_mode", "by_mode", "randn"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -97,3 +97,16 @@ def fast_mode() -> bool:
 def by_mode(*, fast, full):
     """``fast`` in fast mode, ``full`` otherwise: ``epochs = by_mode(fast=1, full=10)``."""
     return fast if fast_mode() else full
+
+
+def randn(shape, *, generator: torch.Generator | None = None, device=None,
+          dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Standard normal noise of ``shape`` on ``device``, drawn from ``generator`` if given.
+
+    A seeded CPU generator (as :func:`seed_everything` returns) works for any device: the
+    noise is then drawn on the CPU and moved, so a seed gives the same numbers on a GPU.
+    """
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    if generator is not None and generator.device.type != device.type:
+        return torch.randn(shape, generator=generator, dtype=dtype).to(device)
+    return torch.randn(shape, generator=generator, device=device, dtype=dtype)

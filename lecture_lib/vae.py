@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lecture_lib.runtime import randn
+
 __all__ = [
     "gaussian_kl", "reparameterize", "bernoulli_log_likelihood", "gaussian_log_likelihood",
     "negative_elbo", "VAE", "importance_weighted_log_likelihood",
@@ -44,7 +46,7 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | N
     mu, logvar, eps: ``(..., K)`` -> z: ``(..., K)``.
     """
     if eps is None:
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        eps = randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + torch.exp(0.5 * logvar) * eps
 
 
@@ -133,13 +135,15 @@ class VAE(nn.Module):
     def sample(self, n: int, generator: torch.Generator | None = None, mean: bool = True) -> torch.Tensor:
         """n images from the model: z ~ p(z), then the decoder's mean (or a sample of p(x|z))."""
         device = next(self.parameters()).device
-        z = torch.randn(n, self.latent, generator=generator, device=device)
+        z = randn((n, self.latent), generator=generator, device=device)
         m = self.mean_image(z)
         if mean:
             return m
         if self.likelihood == "bernoulli":
-            return torch.bernoulli(m, generator=generator)
-        return m + math.sqrt(self.eta) * torch.randn(m.shape, generator=generator, device=device)
+            u = torch.rand(m.shape, generator=generator).to(device) if generator is not None \
+                else torch.rand_like(m)
+            return (u < m).to(m.dtype)                       # x_d ~ Bernoulli(m_d)
+        return m + math.sqrt(self.eta) * randn(m.shape, generator=generator, device=device)
 
 
 @torch.no_grad()
@@ -151,7 +155,7 @@ def importance_weighted_log_likelihood(model: VAE, x: torch.Tensor, k: int = 64,
     x: ``(B, D)`` -> ``(B,)`` nats.
     """
     mu, logvar = model.encode(x)
-    eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
+    eps = randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
     z = reparameterize(mu, logvar, eps)                                   # (k, B, K)
     decoded = model.decode(z)                                             # (k, B, D)
     if model.likelihood == "bernoulli":

