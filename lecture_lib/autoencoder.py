@@ -19,8 +19,8 @@ from torch import nn
 
 from lecture_lib.pca import principal_angles
 
-__all__ = ["linear_ae_loss", "LinearAETrace", "train_linear_autoencoder", "MLPAutoencoder",
-           "reconstruction_error"]
+__all__ = ["linear_ae_loss", "linear_ae_loss_from_covariance", "LinearAETrace",
+           "train_linear_autoencoder", "MLPAutoencoder", "reconstruction_error"]
 
 
 def linear_ae_loss(x: torch.Tensor, U: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
@@ -46,23 +46,36 @@ class LinearAETrace:
     max_angle: list[float] = field(default_factory=list)   # largest principal angle to PCA, radians
 
 
-def train_linear_autoencoder(x: torch.Tensor, k: int, steps: int, *, lr: float = 1e-2,
-                             batch_size: int = 256, reference: torch.Tensor | None = None,
-                             log_every: int = 50, seed: int = 0):
-    """Fit ``x~ = U V x`` to centred data ``x`` (``(N, D)``) by Adam on :func:`linear_ae_loss`.
+def linear_ae_loss_from_covariance(C: torch.Tensor, U: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+    """The full-data :func:`linear_ae_loss` from the covariance ``C = X^T X / N`` alone.
 
-    reference: a ``(D, K)`` basis (e.g. the PCA components, transposed) to which the
-    principal angles of U's column space are logged. Returns ``(U, V, trace)``.
+    ``mean_n ||x_n - U V x_n||^2 = tr((I - U V) C (I - U V)^T)``; C: ``(D, D)`` -> scalar.
+    Each evaluation costs O(D^2 K) whatever N is, which makes exact gradient descent cheap.
+    """
+    A = torch.eye(C.shape[0], dtype=C.dtype, device=C.device) - U @ V
+    return torch.einsum("ij,jk,ik->", A, C, A)
+
+
+def train_linear_autoencoder(x: torch.Tensor, k: int, steps: int, *, lr: float = 3e-3,
+                             reference: torch.Tensor | None = None, log_every: int = 25,
+                             seed: int = 0):
+    """Fit ``x~ = U V x`` to centred data ``x`` (``(N, D)``) by full-batch Adam.
+
+    The loss is the exact mean squared reconstruction error over all of ``x`` (computed from
+    its covariance), the learning rate decays on a cosine schedule, and U, V start small and
+    random. reference: a ``(D, K)`` basis (e.g. the PCA components, transposed) to which the
+    largest principal angle of U's column space is logged. Returns ``(U, V, trace)``.
     """
     gen = torch.Generator().manual_seed(seed)
     n, d = x.shape
-    U = (torch.randn(d, k, generator=gen) * 0.01).to(x.device).requires_grad_()
-    V = (torch.randn(k, d, generator=gen) * 0.01).to(x.device).requires_grad_()
+    C = x.T @ x / n
+    U = (torch.randn(d, k, generator=gen) * 0.01).to(x.device, x.dtype).requires_grad_()
+    V = (torch.randn(k, d, generator=gen) * 0.01).to(x.device, x.dtype).requires_grad_()
     opt = torch.optim.Adam([U, V], lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
     trace = LinearAETrace()
     for step in range(steps + 1):
-        idx = torch.randint(0, n, (batch_size,), generator=gen).to(x.device)
-        loss = linear_ae_loss(x[idx], U, V)
+        loss = linear_ae_loss_from_covariance(C, U, V)
         if step % log_every == 0 or step == steps:
             trace.steps.append(step)
             trace.loss.append(loss.item())
@@ -73,6 +86,7 @@ def train_linear_autoencoder(x: torch.Tensor, k: int, steps: int, *, lr: float =
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        schedule.step()
     return U.detach(), V.detach(), trace
 
 

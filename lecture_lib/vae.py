@@ -24,7 +24,7 @@ from lecture_lib.runtime import randn
 
 __all__ = [
     "gaussian_kl", "reparameterize", "bernoulli_log_likelihood", "gaussian_log_likelihood",
-    "negative_elbo", "VAE", "importance_weighted_log_likelihood",
+    "negative_elbo", "VAE", "importance_weighted_log_likelihood", "interpolate", "fit_per_example_q",
 ]
 
 
@@ -165,3 +165,56 @@ def importance_weighted_log_likelihood(model: VAE, x: torch.Tensor, k: int = 64,
     log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
     log_qz = -0.5 * (eps.pow(2) + math.log(2 * math.pi) + logvar).sum(-1)
     return torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(k)
+
+
+@torch.no_grad()
+def interpolate(model: VAE, x0: torch.Tensor, x1: torch.Tensor, steps: int) -> torch.Tensor:
+    """Decoder means along the straight line between the codes of two images.
+
+    ``z_t = (1 - t) mu(x0) + t mu(x1)`` for ``t = 0, 1/(steps-1), ..., 1`` (the encoder means,
+    no sampling), decoded to pixel means. x0, x1: ``(D,)`` -> ``(steps, D)``.
+    """
+    if steps < 2:
+        raise ValueError(f"steps must be >= 2, got {steps}")
+    mu, _ = model.encode(torch.stack([x0, x1]))
+    t = torch.linspace(0.0, 1.0, steps, device=mu.device, dtype=mu.dtype).unsqueeze(1)
+    return model.mean_image((1 - t) * mu[0] + t * mu[1])
+
+
+def fit_per_example_q(model: VAE, x: torch.Tensor, steps: int, *, lr: float = 0.05,
+                      init: str = "prior", draws: int = 1, generator: torch.Generator | None = None):
+    """Unamortized inference: fit ``q(z|x_b) = N(mu_b, diag exp(logvar_b))`` for each example
+    by gradient steps on its own negative ELBO, the decoder held fixed.
+
+    init: ``"prior"`` (mu = 0, logvar = 0) or ``"encoder"`` (start from the encoder's guess).
+    Returns ``(mu, logvar, history)`` with mu, logvar ``(B, K)`` and history the mean
+    negative ELBO (nats per example, one draw of z) before each step and after the last.
+    """
+    with torch.no_grad():
+        if init == "encoder":
+            mu0, logvar0 = model.encode(x)
+        elif init == "prior":
+            mu0 = torch.zeros(x.shape[0], model.latent, device=x.device, dtype=x.dtype)
+            logvar0 = torch.zeros_like(mu0)
+        else:
+            raise ValueError(f"init must be 'prior' or 'encoder', got {init!r}")
+    mu, logvar = mu0.clone().requires_grad_(), logvar0.clone().requires_grad_()
+    opt = torch.optim.Adam([mu, logvar], lr=lr)
+    history = []
+    for p in model.parameters():
+        p.requires_grad_(False)
+    try:
+        for step in range(steps + 1):
+            eps = randn((draws, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
+            z = reparameterize(mu, logvar, eps)
+            loss = negative_elbo(x, model.decode(z), mu, logvar, model.likelihood, model.eta).mean()
+            history.append(loss.item())
+            if step == steps:
+                break
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    finally:
+        for p in model.parameters():
+            p.requires_grad_(True)
+    return mu.detach(), logvar.detach(), history
