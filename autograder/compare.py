@@ -93,3 +93,16 @@ def compare_tensors(expected: torch.Tensor, got, *, name: str = "the output", rt
         if diff.numel():
             msg += f" (largest difference {_fmt(diff.max().item())}, tolerance {atol:g} + {rtol:g}*|expected|)"
     return msg
+
+
+def compare_tuple(expected: tuple, got, names: list[str], **tolerances) -> str | None:
+    """Compare a tuple of tensors part by part; ``names`` name the parts in messages."""
+    if not isinstance(got, (tuple, list)):
+        return f"the output should be a tuple ({', '.join(names)}), but it is {describe(got)}"
+    if len(got) != len(expected):
+        return f"the output should be a tuple of {len(expected)} ({', '.join(names)}), got {len(got)} items"
+    for name, e, g in zip(names, expected, got):
+        problem = compare_tensors(e, g, name=name, **tolerances)
+        if problem:
+            return problem
+    return None

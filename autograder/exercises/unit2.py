@@ -1,0 +1,258 @@
+"""Unit 2 (variational autoencoders): the graded functions and the mistakes their checks reject.
+
+``unit2.gaussian_kl``: ``gaussian_kl(mu, logvar) -> (B,)``: ``KL(N(mu, diag exp(logvar)) ||
+    N(0, I))`` per row. Mistakes: treating logvar as log sigma; a missing 1/2; summing over
+    the batch too; averaging over the latent dimensions; the sign; sigma instead of sigma^2.
+``unit2.reparameterize``: ``reparameterize(mu, logvar, eps) -> z = mu + exp(logvar / 2) * eps``;
+    values and gradients w.r.t. mu and logvar are checked. Mistakes: ``exp(logvar)`` as the
+    standard deviation; ``mu + logvar * eps``; drawing fresh noise instead of using eps; a
+    detached mu or sigma; ``sqrt(logvar)``.
+``unit2.negative_elbo_bernoulli``: ``negative_elbo_bernoulli(x, logits, mu, logvar) -> (B,)``:
+    ``-sum_d [x_d log y_d + (1 - x_d) log(1 - y_d)] + KL``, ``y = sigmoid(logits)``, accurate
+    for logits up to +-60. Mistakes: the logits used as probabilities; ``log(sigmoid(.))``
+    that overflows for large logits; a mean over pixels; KL left out or subtracted; a mean
+    over the batch.
+``unit2.negative_elbo_gaussian``: ``negative_elbo_gaussian(x, mean, mu, logvar, eta) -> (B,)``:
+    ``||x - mean||^2 / (2 eta) + D/2 log(2 pi eta) + KL``. Mistakes: the constant left out;
+    eta used as a standard deviation; the 1/2 left out; KL left out.
+``unit2.sample_images``: ``sample_images(decoder, n, latent_dim, device) -> (n, D)``: decoder
+    means ``sigmoid(decoder(z))`` at ``z ~ N(0, I)`` drawn on ``device``. Checked statistically (per-pixel mean and
+    standard deviation against the reference's, on seeded draws). Mistakes: z from U(0, 1)
+    or all zeros; the logits instead of the means; one z for all images.
+``unit2.interpolate``: ``interpolate(model, x0, x1, steps) -> (steps, D)``: decoder means at
+    ``(1 - t) mu(x0) + t mu(x1)``, t = 0, ..., 1 (``steps`` values, both ends included; mu =
+    the encoder mean). Mistakes: interpolating pixels; sampled codes instead of means; t
+    missing an end; logits instead of means; the path reversed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from autograder.compare import compare_tensors, compare_tuple
+from autograder.registry import Case, Exercise, register
+from autograder.runners import with_grads
+from lecture_lib.vae import VAE, gaussian_kl, interpolate, negative_elbo, reparameterize
+
+
+def _normal(gen, *shape, scale=1.0):
+    return scale * torch.randn(*shape, generator=gen)
+
+
+# ----------------------------------------------------------------- gaussian_kl
+
+def _kl_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    cases = [
+        Case((_normal(gen, 4, 3), _normal(gen, 4, 3)), note="4 examples, K=3"),
+        Case((torch.zeros(2, 5), torch.zeros(2, 5)), note="q equal to the prior: KL = 0"),
+        Case((_normal(gen, 3, 20), _normal(gen, 3, 20, scale=2.0)), note="3 examples, K=20"),
+    ]
+    if hidden:
+        cases += [
+            Case((_normal(gen, 1, 1), _normal(gen, 1, 1)), note="a single 1-D example"),
+            Case((torch.zeros(2, 4), torch.full((2, 4), -12.0)), note="nearly a point mass (sigma^2 = e^-12)"),
+            Case((_normal(gen, 64, 20, scale=3.0), _normal(gen, 64, 20)), note="a batch of 64, K=20"),
+            Case((_normal(gen, 5, 2), torch.full((5, 2), 3.0)), note="very wide q (sigma^2 = e^3)"),
+        ]
+    return cases
+
+
+GAUSSIAN_KL = register(Exercise(
+    id="unit2.gaussian_kl",
+    signature="gaussian_kl(mu: (B, K), logvar: (B, K)) -> (B,): KL(N(mu, diag exp(logvar)) || N(0, I))",
+    reference=gaussian_kl,
+    make_cases=_kl_cases,
+    compare=lambda case, e, g: compare_tensors(e, g, name="the KL", rtol=1e-4, atol=1e-5),
+))
+
+
+# ----------------------------------------------------------------- reparameterize
+
+def _reparam_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    def case(b, k, note, logvar_scale=1.0):
+        return Case((_normal(gen, b, k), _normal(gen, b, k, scale=logvar_scale), _normal(gen, b, k)),
+                    {"upstream": _normal(gen, b, k)}, note=note)
+
+    cases = [case(4, 3, "4 examples, K=3"), case(2, 20, "2 examples, K=20")]
+    if hidden:
+        cases += [case(1, 1, "a single 1-D example"), case(64, 2, "a batch of 64, K=2"),
+                  case(3, 5, "wide range of variances", logvar_scale=4.0),
+                  Case((torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(2, 3)),
+                       {"upstream": torch.ones(2, 3)}, note="eps = 0: z = mu")]
+    return cases
+
+
+REPARAMETERIZE = register(Exercise(
+    id="unit2.reparameterize",
+    signature="reparameterize(mu: (B, K), logvar: (B, K), eps: (B, K)) -> z = mu + exp(logvar / 2) * eps "
+              "(differentiable in mu and logvar)",
+    reference=reparameterize,
+    make_cases=_reparam_cases,
+    compare=lambda case, e, g: compare_tuple(e, g, ["z", "the gradient w.r.t. mu", "the gradient w.r.t. logvar"],
+                                             rtol=1e-4, atol=1e-5),
+    run=with_grads(0, 1),
+))
+
+
+# ----------------------------------------------------------------- negative ELBO
+
+def _elbo_inputs(gen, b, d, k, binary=True, logit_scale=3.0):
+    x = torch.rand(b, d, generator=gen)
+    if binary:
+        x = x.round()
+    return x, _normal(gen, b, d, scale=logit_scale), _normal(gen, b, k), _normal(gen, b, k)
+
+
+def _bernoulli_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    cases = [
+        Case(_elbo_inputs(gen, 4, 10, 2), note="4 binary images of 10 pixels, K=2"),
+        Case(_elbo_inputs(gen, 2, 784, 20, binary=False), note="2 grey-level images of 784 pixels, K=20"),
+    ]
+    if hidden:
+        cases += [
+            Case(_elbo_inputs(gen, 3, 12, 3, logit_scale=60.0), note="confident decoder: logits up to +-60"),
+            Case(_elbo_inputs(gen, 1, 784, 2), note="a single image"),
+            Case(_elbo_inputs(gen, 32, 784, 20, binary=False), note="a batch of 32 images"),
+            Case((torch.zeros(2, 5), torch.full((2, 5), -40.0), torch.zeros(2, 2), torch.zeros(2, 2)),
+                 note="all-black images, decoder certain of black: loss 0"),
+        ]
+    return cases
+
+
+NEG_ELBO_BERNOULLI = register(Exercise(
+    id="unit2.negative_elbo_bernoulli",
+    signature="negative_elbo_bernoulli(x: (B, D) in [0, 1], logits: (B, D), mu: (B, K), logvar: (B, K)) "
+              "-> (B,): -sum_d log Bernoulli(x_d; sigmoid(logits_d)) + KL(q || N(0, I)), "
+              "accurate for logits up to +-60",
+    reference=lambda x, logits, mu, logvar: negative_elbo(x, logits, mu, logvar, "bernoulli"),
+    make_cases=_bernoulli_cases,
+    compare=lambda case, e, g: compare_tensors(e, g, name="the negative ELBO", rtol=1e-4, atol=1e-3),
+))
+
+
+def _gaussian_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    def case(b, d, k, eta, note):
+        x, mean, mu, logvar = _elbo_inputs(gen, b, d, k, binary=False, logit_scale=0.3)
+        return Case((x, mean, mu, logvar, eta), note=note)
+
+    cases = [case(4, 10, 2, 1.0, "4 examples, eta = 1"), case(2, 784, 20, 0.1, "2 images, eta = 0.1")]
+    if hidden:
+        cases += [case(1, 3, 1, 2.5, "a single example, eta = 2.5"),
+                  case(16, 784, 20, 0.01, "16 images, eta = 0.01"),
+                  case(5, 8, 4, 1e-3, "a small variance, eta = 0.001")]
+    return cases
+
+
+NEG_ELBO_GAUSSIAN = register(Exercise(
+    id="unit2.negative_elbo_gaussian",
+    signature="negative_elbo_gaussian(x: (B, D), mean: (B, D), mu: (B, K), logvar: (B, K), eta: float) "
+              "-> (B,): ||x - mean||^2 / (2 eta) + D/2 log(2 pi eta) + KL(q || N(0, I))",
+    reference=lambda x, mean, mu, logvar, eta: negative_elbo(x, mean, mu, logvar, "gaussian", eta),
+    make_cases=_gaussian_cases,
+    compare=lambda case, e, g: compare_tensors(e, g, name="the negative ELBO", rtol=1e-4, atol=1e-3),
+))
+
+
+# ----------------------------------------------------------------- sampling
+
+def _sample_run(fn, case: Case):
+    """Build the decoder ``z -> z W^T + b`` (logits) from the case, seed torch's global
+    generator with the case's seed, and call ``fn(decoder, n, K, device)``."""
+    weight, bias, n = case.args
+    torch.manual_seed(case.kwargs["seed"])
+
+    def decoder(z):
+        return z @ weight.T + bias
+
+    return fn(decoder, n, weight.shape[1], weight.device)
+
+
+def _sample_reference(decoder, n, latent_dim, device):
+    z = torch.randn(n, latent_dim, device=device)
+    return torch.sigmoid(decoder(z))
+
+
+def _sample_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    def case(d, k, note, n=4000):
+        return Case((_normal(gen, d, k, scale=1.5), _normal(gen, d, scale=0.5) - 0.75, n),
+                    {"seed": int(torch.randint(0, 2**31, (1,), generator=gen))}, note=note)
+
+    cases = [case(6, 2, "6 pixels, K=2"), case(8, 4, "8 pixels, K=4")]
+    if hidden:
+        cases += [case(5, 1, "a 1-D latent space"), case(10, 20, "K=20")]
+    return cases
+
+
+def _sample_compare(case: Case, expected: torch.Tensor, got) -> str | None:
+    """Per-pixel mean and standard deviation of the n samples against the reference's.
+
+    Both are averages of n = 4000 independent draws of values in [0, 1], so each difference
+    has a standard error below 0.5 * sqrt(2 / 4000) = 0.0112; the tolerance is 6 standard
+    errors (0.067). A correct function fails one pixel's test with probability below 2e-9,
+    so a whole check (at most 80 such tests) fails with probability below 2e-7.
+    """
+    problem = compare_tensors(expected, got, name="the samples", rtol=1e9, atol=1e9)  # shape, dtype
+    if problem:
+        return problem
+    if not torch.isfinite(got).all() or got.min() < 0 or got.max() > 1:
+        return ("the samples should be decoder means sigmoid(decoder(z)) in [0, 1], but they range over "
+                f"[{got.min().item():.3g}, {got.max().item():.3g}]")
+    tol = 6 * 0.5 * math.sqrt(2 / len(expected))
+    for name, e, g in (("per-pixel mean", expected.mean(0), got.mean(0)),
+                       ("per-pixel standard deviation", expected.std(0), got.std(0))):
+        diff = (e - g).abs()
+        if (diff > tol).any():
+            i = int(diff.argmax())
+            return (f"the {name} of your samples is off at pixel {i}: expected about {e[i]:.3f}, got "
+                    f"{g[i]:.3f} (tolerance {tol:.3f}); are the codes drawn from N(0, I), one per image?")
+    return None
+
+
+SAMPLE_IMAGES = register(Exercise(
+    id="unit2.sample_images",
+    signature="sample_images(decoder, n, latent_dim, device) -> (n, D): sigmoid(decoder(z)) for z ~ N(0, I) "
+              "of shape (n, latent_dim) on device, one z per image (decoder maps codes to logits)",
+    reference=_sample_reference,
+    make_cases=_sample_cases,
+    compare=_sample_compare,
+    run=_sample_run,
+))
+
+
+# ----------------------------------------------------------------- interpolation
+
+def _small_vae(state: dict) -> VAE:
+    d, h = state["enc.weight"].shape[1], state["enc.weight"].shape[0]
+    model = VAE(data_dim=d, hidden=h, latent=state["enc_mu.weight"].shape[0])
+    model.load_state_dict(state)
+    return model.to(state["enc.weight"].device)
+
+
+def _interp_run(fn, case: Case):
+    state, x0, x1, steps = case.args
+    return fn(_small_vae(state), x0, x1, steps)
+
+
+def _interp_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    def case(d, h, k, steps, note):
+        torch_state = {name: _normal(gen, *p.shape, scale=0.8)
+                       for name, p in VAE(data_dim=d, hidden=h, latent=k).state_dict().items()}
+        return Case((torch_state, torch.rand(d, generator=gen), torch.rand(d, generator=gen), steps), note=note)
+
+    cases = [case(12, 8, 2, 5, "12 pixels, K=2, 5 steps"), case(784, 16, 3, 8, "784 pixels, K=3, 8 steps")]
+    if hidden:
+        cases += [case(6, 4, 1, 2, "only the two ends"), case(20, 10, 5, 11, "11 steps")]
+    return cases
+
+
+INTERPOLATE = register(Exercise(
+    id="unit2.interpolate",
+    signature="interpolate(model, x0: (D,), x1: (D,), steps) -> (steps, D): model.decode's means "
+              "(sigmoid of the logits) at (1 - t) mu(x0) + t mu(x1), t = 0 ... 1 inclusive, mu = encoder mean",
+    reference=lambda model, x0, x1, steps: interpolate(model, x0, x1, steps),
+    make_cases=_interp_cases,
+    compare=lambda case, e, g: compare_tensors(e, g, name="the interpolated images", rtol=1e-4, atol=1e-5),
+    run=_interp_run,
+))

@@ -1,0 +1,62 @@
+"""How an exercise calls a function on a case, beyond a plain call (see ``Exercise.run``).
+
+The same runner calls the student's function (in the kernel) and the reference (in the
+judge), so what is compared is produced the same way on both sides.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from autograder.registry import Case
+
+__all__ = ["with_grads", "seeded"]
+
+
+def with_grads(*arg_indices: int):
+    """Call ``fn(*args)``, then backpropagate a fixed upstream gradient into the arguments at
+    ``arg_indices``; the output is ``(value, grad_1, ..., grad_m)``.
+
+    The upstream gradient is ``case.kwargs["upstream"]`` when given (same shape as the
+    value), else 1 (the value must then be a scalar). A value that does not depend on an
+    argument gives a zero gradient for it; a value detached from all of them raises.
+    """
+
+    def run(fn, case: Case):
+        args = list(case.args)
+        kwargs = {k: v for k, v in case.kwargs.items() if k != "upstream"}
+        for i in arg_indices:
+            args[i] = args[i].detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            value = fn(*args, **kwargs)
+            if not isinstance(value, torch.Tensor):
+                return value
+            upstream = case.kwargs.get("upstream")
+            if upstream is None:
+                if value.dim() != 0:
+                    raise ValueError(f"expected a scalar, got a tensor of shape {tuple(value.shape)}")
+                upstream = torch.ones_like(value)
+            if upstream.shape != value.shape:
+                raise ValueError(f"expected a tensor of shape {tuple(upstream.shape)}, got {tuple(value.shape)}")
+            if not value.requires_grad:
+                raise RuntimeError("the result does not depend on the inputs through autograd "
+                                   "(was something detached, or computed outside torch?)")
+            grads = torch.autograd.grad(value, [args[i] for i in arg_indices],
+                                        grad_outputs=upstream.to(value.dtype), allow_unused=True)
+        grads = tuple(torch.zeros_like(args[i]) if g is None else g for i, g in zip(arg_indices, grads))
+        return (value.detach(), *grads)
+
+    return run
+
+
+def seeded(seed_kwarg: str = "seed"):
+    """Call ``fn(*args, **kwargs)`` after ``torch.manual_seed(case.kwargs[seed_kwarg])`` (the
+    seed itself is not passed on), so that stochastic functions are reproducible."""
+
+    def run(fn, case: Case):
+        kwargs = dict(case.kwargs)
+        seed = kwargs.pop(seed_kwarg)
+        torch.manual_seed(seed)
+        return fn(*case.args, **kwargs)
+
+    return run
