@@ -229,6 +229,8 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
 
 
 def _error_problem(error: dict) -> str:
+    if error["type"] == "ContractError":  # raised by a runner, not by the student's code
+        return error["message"]
     if error["type"] == "NotImplementedError" and not error["message"].strip():
         return ("your function raised NotImplementedError: replace the "
                 "`raise NotImplementedError()` line with your code")

@@ -10,7 +10,12 @@ import torch
 
 from autograder.registry import Case
 
-__all__ = ["with_grads", "seeded"]
+__all__ = ["with_grads", "seeded", "ContractError"]
+
+
+class ContractError(Exception):
+    """The function's result breaks the contract in a way the runner must report itself
+    (wrong shape for the gradient check, no autograd graph): the message says how."""
 
 
 def with_grads(*arg_indices: int):
@@ -33,16 +38,17 @@ def with_grads(*arg_indices: int):
                 return value
             upstream = case.kwargs.get("upstream")
             if upstream is None:
-                if value.dim() != 0:
-                    raise ValueError(f"expected a scalar, got a tensor of shape {tuple(value.shape)}")
-                upstream = torch.ones_like(value)
-            if upstream.shape != value.shape:
-                raise ValueError(f"expected a tensor of shape {tuple(upstream.shape)}, got {tuple(value.shape)}")
+                upstream = torch.ones(())
+            if value.shape != upstream.shape:
+                raise ContractError(f"the result has shape {tuple(value.shape)} but should have shape "
+                                    f"{tuple(upstream.shape)}")
             if not value.requires_grad:
-                raise RuntimeError("the result does not depend on the inputs through autograd "
-                                   "(was something detached, or computed outside torch?)")
+                raise ContractError("the result is not differentiable: it does not depend on the inputs "
+                                    "through autograd (was something detached with .detach()/.item(), or "
+                                    "computed with numpy?); gradients flow only through torch operations")
             grads = torch.autograd.grad(value, [args[i] for i in arg_indices],
-                                        grad_outputs=upstream.to(value.dtype), allow_unused=True)
+                                        grad_outputs=upstream.to(value.dtype).to(value.device),
+                                        allow_unused=True)
         grads = tuple(torch.zeros_like(args[i]) if g is None else g for i, g in zip(arg_indices, grads))
         return (value.detach(), *grads)
 

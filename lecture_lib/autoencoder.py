@@ -49,11 +49,13 @@ class LinearAETrace:
 def linear_ae_loss_from_covariance(C: torch.Tensor, U: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
     """The full-data :func:`linear_ae_loss` from the covariance ``C = X^T X / N`` alone.
 
-    ``mean_n ||x_n - U V x_n||^2 = tr((I - U V) C (I - U V)^T)``; C: ``(D, D)`` -> scalar.
-    Each evaluation costs O(D^2 K) whatever N is, which makes exact gradient descent cheap.
+    ``mean_n ||x_n - U V x_n||^2 = tr((I - U V) C (I - U V)^T)
+                                 = tr(C) - 2 tr(V C U) + tr(U^T U  V C V^T)``;
+    C: ``(D, D)`` -> scalar. With ``V C`` computed once (``(K, D)``), each evaluation costs
+    O(D^2 K) whatever N is, which makes exact gradient descent cheap.
     """
-    A = torch.eye(C.shape[0], dtype=C.dtype, device=C.device) - U @ V
-    return torch.einsum("ij,jk,ik->", A, C, A)
+    VC = V @ C                                   # (K, D)
+    return torch.trace(C) - 2 * torch.trace(VC @ U) + torch.sum((U.T @ U) * (VC @ V.T))
 
 
 def train_linear_autoencoder(x: torch.Tensor, k: int, steps: int, *, lr: float = 3e-3,

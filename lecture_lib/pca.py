@@ -76,7 +76,8 @@ def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
     a: ``(D, K1)``, b: ``(D, K2)`` with full column rank (any basis: it is orthonormalized
     first) -> ``(min(K1, K2),)``. With orthonormal bases Qa, Qb, the cosines of the angles
-    are the singular values of ``Qa^T Qb``; all angles are 0 iff the subspaces coincide.
+    are the singular values of ``Qa^T Qb``; all angles are 0 iff the smaller subspace lies
+    in the larger one (for equal dimensions: iff they coincide).
     """
     if a.dim() != 2 or b.dim() != 2 or a.shape[0] != b.shape[0]:
         raise ValueError(f"need (D, K1) and (D, K2) matrices, got {tuple(a.shape)} and {tuple(b.shape)}")

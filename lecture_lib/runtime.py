@@ -17,7 +17,7 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["get_device", "describe_device", "seed_everything", "fast_mode", "by_mode", "randn"]
+__all__ = ["get_device", "describe_device", "seed_everything", "fast_mode", "by_mode", "randn", "rand"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -106,7 +106,17 @@ def randn(shape, *, generator: torch.Generator | None = None, device=None,
     A seeded CPU generator (as :func:`seed_everything` returns) works for any device: the
     noise is then drawn on the CPU and moved, so a seed gives the same numbers on a GPU.
     """
+    return _draw(torch.randn, shape, generator, device, dtype)
+
+
+def rand(shape, *, generator: torch.Generator | None = None, device=None,
+         dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Uniform [0, 1) noise, with the same generator/device rules as :func:`randn`."""
+    return _draw(torch.rand, shape, generator, device, dtype)
+
+
+def _draw(fn, shape, generator, device, dtype):
     device = torch.device(device) if device is not None else torch.device("cpu")
     if generator is not None and generator.device.type != device.type:
-        return torch.randn(shape, generator=generator, dtype=dtype).to(device)
-    return torch.randn(shape, generator=generator, device=device, dtype=dtype)
+        return fn(shape, generator=generator, dtype=dtype, device=generator.device).to(device)
+    return fn(shape, generator=generator, device=device, dtype=dtype)

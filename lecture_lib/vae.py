@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lecture_lib.runtime import randn
+from lecture_lib.runtime import rand, randn
 
 __all__ = [
     "gaussian_kl", "reparameterize", "bernoulli_log_likelihood", "gaussian_log_likelihood",
@@ -134,16 +134,15 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, mean: bool = True) -> torch.Tensor:
         """n images from the model: z ~ p(z), then the decoder's mean (or a sample of p(x|z))."""
-        device = next(self.parameters()).device
-        z = randn((n, self.latent), generator=generator, device=device)
+        weight = next(self.parameters())
+        z = randn((n, self.latent), generator=generator, device=weight.device, dtype=weight.dtype)
         m = self.mean_image(z)
         if mean:
             return m
         if self.likelihood == "bernoulli":
-            u = torch.rand(m.shape, generator=generator).to(device) if generator is not None \
-                else torch.rand_like(m)
+            u = rand(m.shape, generator=generator, device=m.device, dtype=m.dtype)
             return (u < m).to(m.dtype)                       # x_d ~ Bernoulli(m_d)
-        return m + math.sqrt(self.eta) * randn(m.shape, generator=generator, device=device)
+        return m + math.sqrt(self.eta) * randn(m.shape, generator=generator, device=m.device, dtype=m.dtype)
 
 
 @torch.no_grad()
@@ -201,6 +200,7 @@ def fit_per_example_q(model: VAE, x: torch.Tensor, steps: int, *, lr: float = 0.
     mu, logvar = mu0.clone().requires_grad_(), logvar0.clone().requires_grad_()
     opt = torch.optim.Adam([mu, logvar], lr=lr)
     history = []
+    trainable = [p.requires_grad for p in model.parameters()]
     for p in model.parameters():
         p.requires_grad_(False)
     try:
@@ -215,6 +215,6 @@ def fit_per_example_q(model: VAE, x: torch.Tensor, steps: int, *, lr: float = 0.
             loss.backward()
             opt.step()
     finally:
-        for p in model.parameters():
-            p.requires_grad_(True)
+        for p, flag in zip(model.parameters(), trainable):
+            p.requires_grad_(flag)
     return mu.detach(), logvar.detach(), history

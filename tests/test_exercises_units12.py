@@ -85,8 +85,11 @@ CORRECT = {
     "unit1.pca_fit": [_svd_pca, _eigh_pca,
                       lambda X, k: tuple(v.to(X.dtype) for v in _svd_pca(X.double(), k))],
     "unit1.pca_reconstruct": [lambda X, m, V: m + (X - m) @ V.T @ V,
+                              lambda X, m, V: torch.from_numpy(m.cpu().numpy() + (X - m).cpu().numpy()
+                                                               @ V.cpu().numpy().T @ V.cpu().numpy()).to(X.device),
                               lambda X, m, V: (X - m) @ (V.T @ V) + m],
     "unit1.linear_ae_loss": [lambda X, U, V: ((X - X @ V.T @ U.T) ** 2).sum(1).mean(),
+                             lambda X, U, V: (((X - X.mean(0)) - (X - X.mean(0)) @ V.T @ U.T) ** 2).sum(1).mean(),
                              lambda X, U, V: torch.linalg.vector_norm(X.T - U @ (V @ X.T), dim=0).pow(2).mean()],
     "unit1.principal_angles": [_angles, lambda A, B: torch.arccos(torch.linalg.svdvals(
         torch.linalg.qr(A)[0].T @ torch.linalg.qr(B)[0]).clamp(-1, 1))],  # svdvals descend: angles ascend
@@ -95,7 +98,8 @@ CORRECT = {
     "unit2.reparameterize": [lambda mu, lv, eps: mu + torch.exp(0.5 * lv) * eps,
                              lambda mu, lv, eps: torch.addcmul(mu, lv.div(2).exp(), eps)],
     "unit2.negative_elbo_bernoulli": [_bern, lambda x, l, mu, lv: -(x * F.logsigmoid(l) + (1 - x) * F.logsigmoid(-l)).sum(-1)
-                                      + kl_ok(mu, lv)],
+                                      + kl_ok(mu, lv),
+                                      lambda x, l, mu, lv: (torch.log1p(torch.exp(l)) - x * l).sum(-1) + kl_ok(mu, lv)],
     "unit2.negative_elbo_gaussian": [_gauss, lambda x, m, mu, lv, eta: -torch.distributions.Normal(
         m, math.sqrt(eta)).log_prob(x).sum(-1) + kl_ok(mu, lv)],
     "unit2.sample_images": [lambda dec, n, k, device: torch.sigmoid(dec(torch.randn(n, k, device=device))),
@@ -133,6 +137,8 @@ MISTAKES = {
         "eigenvalues without the square root": lambda A, B: _angles(A, B, eig=True),
     },
     "unit2.gaussian_kl": {
+        "detached": lambda mu, lv: kl_ok(mu, lv).detach(),
+        "via numpy": lambda mu, lv: torch.from_numpy(kl_ok(mu, lv).detach().numpy()),
         "logvar as log sigma": lambda mu, lv: -0.5 * (1 + 2 * lv - mu ** 2 - (2 * lv).exp()).sum(-1),
         "missing 1/2": lambda mu, lv: -(1 + lv - mu ** 2 - lv.exp()).sum(-1),
         "summed over the batch": lambda mu, lv: kl_ok(mu, lv).sum(),
@@ -155,6 +161,8 @@ MISTAKES = {
         "KL left out": lambda *a: _bern(*a, kl_sign=0.0),
         "KL subtracted": lambda *a: _bern(*a, kl_sign=-1.0),
         "mean over the batch": lambda *a: _bern(*a, batch_mean=True),
+        "via numpy": lambda *a: torch.from_numpy(_bern(*a).detach().numpy()),
+        "KL detached": lambda x, l, mu, lv: _bern(x, l, mu, lv, kl_sign=0.0) + kl_ok(mu, lv).detach(),
     },
     "unit2.negative_elbo_gaussian": {
         "constant left out": lambda *a: _gauss(*a, const=False),
@@ -167,6 +175,11 @@ MISTAKES = {
         "zero codes": lambda dec, n, k, device: torch.sigmoid(dec(torch.zeros(n, k, device=device))),
         "logits": lambda dec, n, k, device: dec(torch.randn(n, k, device=device)),
         "one code for all": lambda dec, n, k, device: torch.sigmoid(dec(torch.randn(1, k, device=device))).expand(n, -1),
+        "codes used twice": lambda dec, n, k, device: torch.sigmoid(dec(torch.randn(n // 2, k, device=device))).repeat(2, 1),
+        "variance 2": lambda dec, n, k, device: torch.sigmoid(dec(1.41 * torch.randn(n, k, device=device))),
+        "variance 1/2": lambda dec, n, k, device: torch.sigmoid(dec(0.71 * torch.randn(n, k, device=device))),
+        "uniform with unit variance": lambda dec, n, k, device: torch.sigmoid(dec(
+            3 ** 0.5 * (2 * torch.rand(n, k, device=device) - 1))),
     },
     "unit2.interpolate": {
         "pixel space": lambda *a: _interp(*a, pixels=True),

@@ -46,6 +46,10 @@ def _data(gen: torch.Generator, n: int, d: int, spectrum: list[float], offset: f
     return x.to(dtype)
 
 
+def _centred(x: torch.Tensor) -> torch.Tensor:
+    return x - x.mean(0)
+
+
 def _orthonormal_rows(gen: torch.Generator, k: int, d: int) -> torch.Tensor:
     q, _ = torch.linalg.qr(torch.randn(d, k, generator=gen, dtype=torch.float64))
     return q.T.contiguous().float()
@@ -128,14 +132,17 @@ def _reconstruct_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
         cases += [case(1, 8, 1, "a single point, k=1"), case(30, 12, 12, "k = D: nothing is lost"),
                   case(25, 20, 3, "data far from the origin", offset=40.0),
                   Case((torch.randn(7, 9, generator=gen), torch.randn(9, generator=gen),
-                        _orthonormal_rows(gen, 4, 9)), note="a mean that is not the data's mean")]
+                        _orthonormal_rows(gen, 4, 9)), note="a mean that is not the data's mean"),
+                  Case((torch.randn(6, 10, generator=gen, dtype=torch.float64),
+                        torch.randn(10, generator=gen, dtype=torch.float64),
+                        _orthonormal_rows(gen, 3, 10).double()), note="float64 inputs")]
     return cases
 
 
 PCA_RECONSTRUCT = register(Exercise(
     id="unit1.pca_reconstruct",
     signature="pca_reconstruct(X: (N, D), mean: (D,), components: (k, D)) -> (N, D): "
-              "mean + (X - mean) V^T V",
+              "mean + (X - mean) V^T V, the inputs' dtype",
     reference=_reconstruct_reference,
     make_cases=_reconstruct_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the reconstruction", rtol=1e-4, atol=1e-4),
@@ -146,22 +153,24 @@ PCA_RECONSTRUCT = register(Exercise(
 
 def _ae_loss_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     def case(n, d, k, note, scale=1.0):
-        return Case((torch.randn(n, d, generator=gen), scale * torch.randn(d, k, generator=gen),
-                     scale * torch.randn(k, d, generator=gen)), note=note)
+        x = torch.randn(n, d, generator=gen)
+        x = x - x.mean(0) if n > 1 else x * 0  # the contract's X is centred data
+        return Case((x, scale * torch.randn(d, k, generator=gen), scale * torch.randn(k, d, generator=gen)),
+                    note=note)
 
     cases = [case(8, 5, 2, "8 points in 5-D, K=2"), case(3, 784, 4, "3 images, K=4", scale=0.05)]
     if hidden:
         cases += [case(1, 6, 1, "a single point, K=1"), case(64, 10, 10, "K = D"),
                   case(17, 30, 3, "17 points in 30-D", scale=0.3),
-                  Case((torch.randn(5, 4, generator=gen), torch.zeros(4, 2), torch.zeros(2, 4)),
+                  Case((_centred(torch.randn(5, 4, generator=gen)), torch.zeros(4, 2), torch.zeros(2, 4)),
                        note="U = V = 0: the loss is the mean squared norm")]
     return cases
 
 
 LINEAR_AE_LOSS = register(Exercise(
     id="unit1.linear_ae_loss",
-    signature="linear_ae_loss(X: (N, D), U: (D, K), V: (K, D)) -> scalar: mean over the N rows of "
-              "||x - U V x||^2 (summed over D), differentiable in U and V",
+    signature="linear_ae_loss(X: (N, D) centred, U: (D, K), V: (K, D)) -> scalar: mean over the N rows "
+              "of ||x - U V x||^2 (summed over D), differentiable in U and V",
     reference=linear_ae_loss,
     make_cases=_ae_loss_cases,
     compare=lambda case, e, g: compare_tuple(e, g, ["the loss", "the gradient w.r.t. U", "the gradient w.r.t. V"],
