@@ -1,0 +1,149 @@
+"""REINFORCE: the score-function gradient for a categorical policy, and reward baselines.
+
+A policy ``pi_theta(a | x) = softmax(z(x))_a`` over K actions (``z``: the logits of an MLP).
+For one sampled action ``a`` with reward ``r``, REINFORCE ascends
+
+    r * d/dtheta log pi(a | x) = r * sum_k (a_k - y_k) dz_k/dtheta,
+
+with ``a`` one-hot and ``y = softmax(z)``: the supervised cross-entropy update
+``(t_k - y_k)`` with the sampled action in place of the target and the reward as weight.
+Subtracting a baseline ``b`` that does not depend on the action keeps the estimator
+unbiased (``E[grad log pi] = 0``) and can cut its variance.
+
+MNIST classification as a one-step environment: the state is an image, the action a
+digit, the reward ``r_correct`` if it is the label and ``r_wrong`` otherwise.
+
+Defined in: unit 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lecture_lib.runtime import rand
+
+__all__ = [
+    "CategoricalPolicy", "sample_actions", "score_function_logits", "exact_policy_gradient",
+    "reinforce_loss", "MNISTBandit", "batch_mean_baseline", "MovingAverageBaseline",
+    "optimal_constant_baseline", "leave_one_out_baseline", "flat_grad", "estimator_variance",
+]
+
+
+class CategoricalPolicy(nn.Module):
+    """MLP ``D -> hidden... -> K`` logits; ``forward(x)`` returns the logits ``(B, K)``."""
+
+    def __init__(self, in_dim: int = 784, n_actions: int = 10, hidden: tuple[int, ...] = (256,)):
+        super().__init__()
+        dims = [in_dim, *hidden]
+        layers: list[nn.Module] = []
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        layers.append(nn.Linear(dims[-1], n_actions))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def sample_actions(logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One action per row from ``softmax(logits)``: ``(B, K) -> (B,)`` int64 (Gumbel-max)."""
+    u = rand(logits.shape, generator=generator, device=logits.device, dtype=logits.dtype)
+    exponential = -torch.log(u.clamp_min(1e-20))          # Exp(1) noise, > 0
+    gumbel = -torch.log(exponential.clamp_min(1e-20))     # Gumbel(0, 1) noise
+    return (logits.detach() + gumbel).argmax(dim=-1)
+
+
+def score_function_logits(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """``d log pi(a | x) / d z = onehot(a) - softmax(z)``: ``(B, K), (B,) -> (B, K)``."""
+    return F.one_hot(actions, logits.shape[-1]).to(logits.dtype) - torch.softmax(logits, dim=-1)
+
+
+def exact_policy_gradient(logits: torch.Tensor, rewards: torch.Tensor) -> torch.Tensor:
+    """``d/dz E_{a ~ softmax(z)}[r(a)] = y * (r - E[r])`` for a table of rewards per action.
+
+    logits, rewards: ``(..., K)`` -> ``(..., K)``. The exact gradient that REINFORCE estimates.
+    """
+    y = torch.softmax(logits, dim=-1)
+    return y * (rewards - (y * rewards).sum(dim=-1, keepdim=True))
+
+
+def reinforce_loss(log_probs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """The surrogate ``-mean_i w_i log pi(a_i | x_i)`` whose gradient is the REINFORCE estimate.
+
+    log_probs: ``(B,)`` log-probabilities of the sampled actions (differentiable); weights:
+    ``(B,)`` rewards, returns or advantages, treated as constants (detached). -> scalar.
+    """
+    return -(weights.detach() * log_probs).mean()
+
+
+@dataclass
+class MNISTBandit:
+    """MNIST classification as a batched one-step environment, entirely on the device.
+
+    images: ``(N, D)`` float, labels: ``(N,)``. ``reward(actions, idx)``: ``r_correct`` where
+    the action is the label of image ``idx``, else ``r_wrong``.
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    r_correct: float = 1.0
+    r_wrong: float = 0.0
+
+    def states(self, idx: torch.Tensor) -> torch.Tensor:
+        return self.images[idx]
+
+    def reward(self, actions: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        correct = actions == self.labels[idx]
+        return torch.where(correct, self.r_correct, self.r_wrong).to(self.images.dtype)
+
+
+def batch_mean_baseline(rewards: torch.Tensor) -> torch.Tensor:
+    """``b = mean(r)`` over the batch (a scalar, the same for every sample)."""
+    return rewards.mean()
+
+
+class MovingAverageBaseline:
+    """``b <- beta * b + (1 - beta) * mean(r)`` after each batch; use ``value`` before updating."""
+
+    def __init__(self, beta: float = 0.9, initial: float = 0.0):
+        self.beta, self.value = beta, initial
+
+    def update(self, rewards: torch.Tensor) -> None:
+        self.value = self.beta * self.value + (1 - self.beta) * rewards.mean().item()
+
+
+def optimal_constant_baseline(rewards: torch.Tensor, score_sq_norms: torch.Tensor) -> torch.Tensor:
+    """The constant ``b`` minimizing the estimator's variance: ``E[r |g|^2] / E[|g|^2]``, with
+    ``|g|^2`` the squared norm of each sample's score ``d log pi(a|x) / d theta``.
+
+    rewards, score_sq_norms: ``(B,)`` -> scalar. (Often the norm w.r.t. the logits,
+    ``|onehot(a) - y|^2``, stands in for the norm w.r.t. all parameters.)
+    """
+    return (rewards * score_sq_norms).sum() / score_sq_norms.sum().clamp_min(1e-12)
+
+
+def leave_one_out_baseline(rewards: torch.Tensor) -> torch.Tensor:
+    """With S >= 2 samples per input (``rewards``: ``(S, B)``), sample i's baseline is the mean
+    of the *other* S - 1 rewards for the same input: unbiased, and per input."""
+    s = rewards.shape[0]
+    if s < 2:
+        raise ValueError("leave-one-out needs at least 2 samples per input")
+    return (rewards.sum(dim=0, keepdim=True) - rewards) / (s - 1)
+
+
+def flat_grad(loss: torch.Tensor, params: list[torch.Tensor], retain_graph: bool = False) -> torch.Tensor:
+    """The gradient of ``loss`` w.r.t. ``params`` as one flat vector (no .grad side effects)."""
+    grads = torch.autograd.grad(loss, params, allow_unused=True, retain_graph=retain_graph)
+    return torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for p, g in zip(params, grads)])
+
+
+def estimator_variance(gradients: torch.Tensor) -> dict:
+    """For ``(R, P)`` independent estimates of a P-dimensional gradient: their mean, the total
+    variance ``E|g - mean|^2`` (summed over coordinates), and the mean squared norm."""
+    mean = gradients.mean(0)
+    return {"mean": mean, "total_variance": gradients.var(0).sum().item(),
+            "mean_sq_norm": gradients.pow(2).sum(1).mean().item()}

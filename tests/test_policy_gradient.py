@@ -1,0 +1,127 @@
+"""lecture_lib.returns and lecture_lib.policy_gradient against hand-worked episodes, exact
+gradients and Monte Carlo."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lecture_lib.policy_gradient import (CategoricalPolicy, MNISTBandit, MovingAverageBaseline,
+                                         batch_mean_baseline, estimator_variance, exact_policy_gradient,
+                                         flat_grad, leave_one_out_baseline, optimal_constant_baseline,
+                                         reinforce_loss, sample_actions, score_function_logits)
+from lecture_lib.returns import (discounted_returns, gae_advantages, reward_to_go, standardize,
+                                 total_returns)
+
+# Two episodes in one batch: [1, 2, 3] then [4, 5] (done after steps 2 and 4), then an
+# unfinished one [6].
+R = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+D = torch.tensor([0, 0, 1, 0, 1, 0])
+
+
+def test_hand_worked_returns():
+    assert reward_to_go(R, D).tolist() == [6.0, 5.0, 3.0, 9.0, 5.0, 6.0]
+    assert total_returns(R, D).tolist() == [6.0, 6.0, 6.0, 9.0, 9.0, 6.0]
+    g = 0.5
+    expected = [1 + g * 2 + g * g * 3, 2 + g * 3, 3.0, 4 + g * 5, 5.0, 6.0]
+    assert torch.allclose(discounted_returns(R, D, g), torch.tensor(expected))
+    # Bootstrapping only reaches the unfinished last episode.
+    boot = discounted_returns(R, D, g, bootstrap=10.0)
+    assert torch.allclose(boot[:5], torch.tensor(expected[:5])) and boot[5].item() == 6 + g * 10
+
+
+def test_returns_for_parallel_environments_match_each_column():
+    g = torch.Generator().manual_seed(0)
+    rewards = torch.rand(7, 3, generator=g)
+    dones = (torch.rand(7, 3, generator=g) < 0.3).long()
+    for fn in (lambda r, d: discounted_returns(r, d, 0.9), reward_to_go, total_returns):
+        batched = fn(rewards, dones)
+        for j in range(3):
+            assert torch.allclose(batched[:, j], fn(rewards[:, j], dones[:, j]))
+
+
+def test_standardize_and_gae():
+    x = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    s = standardize(x)
+    assert abs(s.mean()) < 1e-6 and abs(s.std(unbiased=False) - 1) < 1e-6
+    values = torch.tensor([0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+    # lam = 1: discounted returns minus values; lam = 0: one-step TD errors.
+    assert torch.allclose(gae_advantages(R, values, D, 0.9, 1.0), discounted_returns(R, D, 0.9) - values)
+    td = R + 0.9 * (1 - D.float()) * torch.cat([values[1:], torch.zeros(1)]) - values
+    assert torch.allclose(gae_advantages(R, values, D, 0.9, 0.0), td)
+    with pytest.raises(ValueError):
+        reward_to_go(R, D[:3])
+
+
+def test_score_function_of_the_logits_is_onehot_minus_softmax():
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(4, 5, generator=g, requires_grad=True)
+    actions = torch.tensor([0, 3, 4, 1])
+    torch.log_softmax(logits, -1).gather(1, actions[:, None]).sum().backward()
+    assert torch.allclose(logits.grad, score_function_logits(logits.detach(), actions), atol=1e-6)
+
+
+def test_reinforce_estimator_mean_matches_the_exact_gradient():
+    logits = torch.tensor([0.5, -1.0, 0.2, 1.0])
+    rewards = torch.tensor([1.0, 3.0, -2.0, 0.5])
+    exact = exact_policy_gradient(logits, rewards)
+    l = logits.clone().requires_grad_()
+    probs = torch.softmax(l, -1)
+    (probs * rewards).sum().backward()
+    assert torch.allclose(exact, l.grad, atol=1e-6)
+    g = torch.Generator().manual_seed(2)
+    a = sample_actions(logits.expand(400_000, 4), generator=g)
+    estimate = (rewards[a, None] * score_function_logits(logits.expand(len(a), 4), a)).mean(0)
+    assert torch.allclose(estimate, exact, atol=0.01)
+
+
+def test_a_baseline_leaves_the_gradient_unbiased_and_reduces_variance():
+    logits = torch.tensor([0.5, -1.0, 0.2, 1.0])
+    rewards = torch.tensor([1.0, 3.0, -2.0, 0.5]) + 10.0     # a large offset
+    g = torch.Generator().manual_seed(3)
+    a = sample_actions(logits.expand(400_000, 4), generator=g)
+    score = score_function_logits(logits.expand(len(a), 4), a)
+    r = rewards[a, None]
+    plain, based = r * score, (r - 10.0) * score
+    exact = exact_policy_gradient(logits, rewards)
+    assert torch.allclose(plain.mean(0), exact, atol=0.05) and torch.allclose(based.mean(0), exact, atol=0.01)
+    assert based.var(0).sum() < 0.1 * plain.var(0).sum()
+    b_star = optimal_constant_baseline(r[:, 0], score.pow(2).sum(-1))
+    best = ((r - b_star) * score).var(0).sum()
+    for b in (0.0, 10.0, 11.0, b_star.item() + 1):
+        assert best <= ((r - b) * score).var(0).sum() + 1e-4
+
+
+def test_baselines():
+    r = torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])    # (S=3, B=2)
+    assert torch.allclose(leave_one_out_baseline(r), torch.tensor([[0.5, 0.5], [1.0, 0.5], [0.5, 0.0]]))
+    with pytest.raises(ValueError):
+        leave_one_out_baseline(r[:1])
+    assert batch_mean_baseline(torch.tensor([1.0, 3.0])).item() == 2.0
+    m = MovingAverageBaseline(0.5)
+    m.update(torch.tensor([2.0]))
+    m.update(torch.tensor([4.0]))
+    assert m.value == 0.5 * (0.5 * 2.0) + 0.5 * 4.0
+
+
+def test_reinforce_loss_gradient_is_weighted_supervised_gradient():
+    torch.manual_seed(0)
+    policy = CategoricalPolicy(6, 3, hidden=(5,))
+    x = torch.randn(4, 6)
+    actions, w = torch.tensor([0, 2, 1, 2]), torch.tensor([1.0, -0.5, 2.0, 0.0], requires_grad=True)
+    params = list(policy.parameters())
+    logp = torch.log_softmax(policy(x), -1).gather(1, actions[:, None])[:, 0]
+    g = flat_grad(reinforce_loss(logp, w), params, retain_graph=True)
+    expected = flat_grad(-(w.detach() * logp).mean(), params)
+    assert torch.allclose(g, expected)
+    assert w.grad is None, "the weights must be treated as constants"
+    stats = estimator_variance(torch.stack([g, 2 * g]))
+    assert torch.allclose(stats["mean"], 1.5 * g)
+
+
+def test_mnist_bandit_rewards():
+    images, labels = torch.rand(5, 4), torch.tensor([3, 1, 4, 1, 5])
+    env = MNISTBandit(images, labels, r_correct=11.0, r_wrong=10.0)
+    idx = torch.tensor([0, 2, 4])
+    assert torch.equal(env.states(idx), images[idx])
+    assert env.reward(torch.tensor([3, 0, 5]), idx).tolist() == [11.0, 10.0, 11.0]
