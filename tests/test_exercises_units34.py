@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder import CheckFailed, check
+from exercise_catalog import catalogue_tests
 
 
 def _onehot(a, k):
@@ -128,22 +127,5 @@ MISTAKES = {
 }
 
 
-@pytest.mark.parametrize("exercise,index", [(e, i) for e, fns in CORRECT.items() for i in range(len(fns))])
-def test_correct_implementations_pass(exercise, index):
-    for suite in ("visible", "hidden"):
-        check(exercise, CORRECT[exercise][index], suite=suite, quiet=True)
-
-
-@pytest.mark.parametrize("exercise,mistake", [(e, m) for e, ms in MISTAKES.items() for m in ms])
-def test_each_common_mistake_fails(exercise, mistake):
-    with pytest.raises(CheckFailed) as info:
-        check(exercise, MISTAKES[exercise][mistake], suite="hidden")
-    msg = str(info.value)
-    assert "problem:" in msg and "input:" in msg and "expected:" in msg and "got:" in msg
-
-
-def test_every_units34_exercise_has_mistakes_listed():
-    from autograder.registry import all_exercises
-
-    ids = {e for e in all_exercises() if e.startswith(("unit3.", "unit4."))}
-    assert ids == set(MISTAKES) == set(CORRECT)
+(test_correct_implementations_pass, test_each_common_mistake_fails,
+ test_every_exercise_has_mistakes_listed) = catalogue_tests(CORRECT, MISTAKES, ("unit3.", "unit4."))

@@ -1,0 +1,33 @@
+"""The tests every unit's exercise catalogue gets: its correct alternatives pass both suites,
+each listed common mistake fails the hidden suite with a full message, and every registered
+exercise of those units has both lists."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder import CheckFailed, check
+
+
+def catalogue_tests(correct: dict, mistakes: dict, prefixes: tuple[str, ...]):
+    """Return the three test functions for ``correct`` / ``mistakes`` (exercise id -> ...)."""
+
+    @pytest.mark.parametrize("exercise,index", [(e, i) for e, fns in correct.items() for i in range(len(fns))])
+    def test_correct_implementations_pass(exercise, index):
+        for suite in ("visible", "hidden"):
+            check(exercise, correct[exercise][index], suite=suite, quiet=True)
+
+    @pytest.mark.parametrize("exercise,mistake", [(e, m) for e, ms in mistakes.items() for m in ms])
+    def test_each_common_mistake_fails(exercise, mistake):
+        with pytest.raises(CheckFailed) as info:
+            check(exercise, mistakes[exercise][mistake], suite="hidden")
+        msg = str(info.value)
+        assert "problem:" in msg and "input:" in msg and "expected:" in msg and "got:" in msg
+
+    def test_every_exercise_has_mistakes_listed():
+        from autograder.registry import all_exercises
+
+        ids = {e for e in all_exercises() if e.startswith(prefixes)}
+        assert ids == set(mistakes) == set(correct)
+
+    return test_correct_implementations_pass, test_each_common_mistake_fails, test_every_exercise_has_mistakes_listed
