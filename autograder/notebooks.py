@@ -124,17 +124,20 @@ def ipc_kernel_manager(kernel_name: str = "python3"):
     TCP ports; the kernel is shut down and the folder removed on exit.
 
     Nothing listens on the network (ipykernel otherwise warns that TCP is unencrypted).
-    nbclient leaves a kernel manager it was given running, hence the explicit shutdown.
+    nbclient leaves a kernel manager it was given running, hence the explicit shutdown. It
+    must be the *async* manager nbclient expects: with the blocking one, nbclient's waiting for
+    output blocks its event loop and a per-cell timeout never fires (a loop hangs forever).
     """
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
 
     with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
-        km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "kernel"))
+        km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "kernel"))
         try:
             yield km
         finally:
             if km.has_kernel:
                 try:
-                    km.shutdown_kernel(now=False)
+                    run_sync(km.shutdown_kernel)(now=False)
                 except Exception:
-                    km.shutdown_kernel(now=True)
+                    run_sync(km.shutdown_kernel)(now=True)

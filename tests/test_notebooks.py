@@ -150,7 +150,8 @@ def test_make_course_runner_reports_failures(repo, tmp_path):
 
 @pytest.mark.slow
 def test_make_course_runner_survives_bad_notebooks(repo, tmp_path):
-    """A failing cell, broken JSON and a non-notebook each get a status; the others still run."""
+    """A failing cell, broken JSON, a non-notebook and an endless loop each get a status (the
+    loop is stopped by the per-cell timeout); the others still run."""
     folder = tmp_path / "nbs"
     folder.mkdir()
     good = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('fine')")])
@@ -161,14 +162,18 @@ def test_make_course_runner_survives_bad_notebooks(repo, tmp_path):
     nbformat.write(bad, folder / "b_bad.ipynb")
     (folder / "c_corrupt.ipynb").write_text('{"cells": [')
     (folder / "d_not_a_notebook.ipynb").write_text('{"hello": 1}')
+    loop = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("while True:\n    pass")])
+    nbformat.write(loop, folder / "e_loops_forever.ipynb")
     paths = sorted(str(p) for p in folder.glob("*.ipynb"))
-    proc = subprocess.run([sys.executable, "tools/run_course.py", "--build", str(tmp_path / "build"), *paths],
-                          cwd=repo, capture_output=True, text=True, env=tool_env())
+    proc = subprocess.run([sys.executable, "tools/run_course.py", "--timeout", "5", "--build",
+                           str(tmp_path / "build"), *paths],
+                          cwd=repo, capture_output=True, text=True, env=tool_env(), timeout=300)
     assert proc.returncode == 1
     table = {line.split()[0]: line.split()[-1] for line in proc.stdout.splitlines()
              if line.startswith("nbs/")}
     assert table == {"nbs/a_good.ipynb": "ok", "nbs/b_bad.ipynb": "failed",
-                     "nbs/c_corrupt.ipynb": "error", "nbs/d_not_a_notebook.ipynb": "error"}, proc.stdout
+                     "nbs/c_corrupt.ipynb": "error", "nbs/d_not_a_notebook.ipynb": "error",
+                     "nbs/e_loops_forever.ipynb": "timeout"}, proc.stdout
     assert "ZeroDivisionError" in proc.stderr and "not valid JSON" in proc.stderr
     assert "not a Jupyter notebook" in proc.stderr
     executed = nbformat.read(tmp_path / "build/executed/nbs/b_bad.ipynb", as_version=4)
