@@ -10,7 +10,7 @@ import torch
 
 from autograder.registry import Case
 
-__all__ = ["with_grads", "seeded", "ContractError"]
+__all__ = ["with_grads", "ContractError"]
 
 
 class ContractError(Exception):
@@ -51,18 +51,5 @@ def with_grads(*arg_indices: int):
                                         allow_unused=True)
         grads = tuple(torch.zeros_like(args[i]) if g is None else g for i, g in zip(arg_indices, grads))
         return (value.detach(), *grads)
-
-    return run
-
-
-def seeded(seed_kwarg: str = "seed"):
-    """Call ``fn(*args, **kwargs)`` after ``torch.manual_seed(case.kwargs[seed_kwarg])`` (the
-    seed itself is not passed on), so that stochastic functions are reproducible."""
-
-    def run(fn, case: Case):
-        kwargs = dict(case.kwargs)
-        seed = kwargs.pop(seed_kwarg)
-        torch.manual_seed(seed)
-        return fn(*case.args, **kwargs)
 
     return run

@@ -9,7 +9,6 @@ tensors and these containers only, so a record cannot make the judging process r
 from __future__ import annotations
 
 import io
-import math
 
 import torch
 
@@ -108,7 +107,3 @@ def loads(data: bytes, max_bytes: int = MAX_RECORD_BYTES):
     if len(data) > max_bytes:
         raise ValueError(f"record of {len(data)} bytes exceeds the limit of {max_bytes}")
     return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-
-
-def is_finite_number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

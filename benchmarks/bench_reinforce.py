@@ -22,9 +22,10 @@ from common import QUICK, emit
 
 from lecture_lib import Batches, get_device, images_to_vectors, load_mnist, seed_everything, train
 from lecture_lib.policy_gradient import (CategoricalPolicy, MNISTBandit, MovingAverageBaseline,
-                                         batch_mean_baseline, estimator_variance, flat_grad,
+                                         batch_mean_baseline, flat_grad,
                                          leave_one_out_baseline, optimal_constant_baseline,
                                          reinforce_loss, sample_actions, score_function_logits)
+from lecture_lib.estimators import gradient_variance
 from lecture_lib.returns import standardize
 
 SAMPLES_LOO = 8
@@ -111,7 +112,7 @@ def main() -> None:
         grads = torch.stack([flat_grad(probe_loss(probe_x, probe_y), params0)
                              for _ in range(8 if QUICK else 64)])
         emit(name="reinforce_mnist", variant=variant, epochs=epochs, test_acc=acc,
-             grad_var=estimator_variance(grads)["total_variance"], seconds=seconds, device=str(device))
+             grad_var=gradient_variance(grads)["total_variance"], seconds=seconds, device=str(device))
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from lecture_lib.policy_gradient import (CategoricalPolicy, MNISTBandit, MovingAverageBaseline,
-                                         batch_mean_baseline, estimator_variance, exact_policy_gradient,
+                                         batch_mean_baseline, exact_policy_gradient,
                                          flat_grad, leave_one_out_baseline, optimal_constant_baseline,
                                          reinforce_loss, sample_actions, score_function_logits)
+from lecture_lib.estimators import gradient_variance
 from lecture_lib.returns import (discounted_returns, gae_advantages, reward_to_go, standardize,
                                  total_returns)
 
@@ -115,7 +116,7 @@ def test_reinforce_loss_gradient_is_weighted_supervised_gradient():
     expected = flat_grad(-(w.detach() * logp).mean(), params)
     assert torch.allclose(g, expected)
     assert w.grad is None, "the weights must be treated as constants"
-    stats = estimator_variance(torch.stack([g, 2 * g]))
+    stats = gradient_variance(torch.stack([g, 2 * g]))
     assert torch.allclose(stats["mean"], 1.5 * g)
 
 
