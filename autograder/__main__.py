@@ -2,6 +2,11 @@
 
 Commands:
   release [ASSIGNMENT ...] [--out DIR]   regenerate the student notebooks from solutions/
+  grade ASSIGNMENT --submissions DIR --csv OUT.csv [--workers N]
+                                         grade every submission, sandboxed, in parallel
+  feedback ASSIGNMENT [--out DIR]        per-student HTML (no hidden test code or tracebacks)
+  export [--to grades.csv]               the whole gradebook as CSV (nbgrader export)
+  check NOTEBOOK                         a student's self-check: visible tests, exit 1 on failure
   list                                   the exercises the checks know
 """
 
@@ -61,10 +66,64 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("release", help="regenerate notebooks/ from solutions/")
     p.add_argument("assignments", nargs="*", help="default: every folder of solutions/")
     p.add_argument("--out", type=Path, default=None, help="write here instead of notebooks/")
+    p = sub.add_parser("grade", help="grade every submission of an assignment")
+    p.add_argument("assignment")
+    p.add_argument("--submissions", type=Path, required=True,
+                   help="folder holding submitted/<student_id>/<assignment>/*.ipynb (or the submitted folder)")
+    p.add_argument("--csv", type=Path, required=True, help="where to write one row per submission")
+    p.add_argument("--workers", type=int, default=None, help="parallel submissions (default: CPU count)")
+    p.add_argument("--cell-timeout", type=float, default=600.0, help="seconds per cell (default 600)")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds per submission (default 3600)")
+    p.add_argument("--memory", default="4G", help="memory per submission (default 4G)")
+    p.add_argument("--max-procs", type=int, default=256, help="processes+threads per submission (default 256)")
+    p.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto",
+                   help="auto: bubblewrap when it works, else run unisolated with a warning")
+    p.add_argument("--full", action="store_true", help="run the notebooks' full settings (default: fast)")
+    p.add_argument("--no-gradebook", action="store_true", help="write the CSV only")
+    p.add_argument("--course", type=Path, default=None,
+                   help="nbgrader course folder with gradebook.db (default: course/)")
+    p.add_argument("--source", type=Path, default=None,
+                   help="folder of source assignments (default: solutions/)")
+    p.add_argument("--no-progress", action="store_true")
+    p = sub.add_parser("feedback", help="per-student feedback HTML from the graded notebooks")
+    p.add_argument("assignment")
+    p.add_argument("--out", type=Path, default=None, help="default: course/feedback")
+    p.add_argument("--student", action="append", default=None, help="only these students")
+    p.add_argument("--course", type=Path, default=None, help="default: course/")
+    p = sub.add_parser("export", help="export the gradebook to CSV (nbgrader export)")
+    p.add_argument("--to", type=Path, default=Path("grades.csv"))
+    p.add_argument("--course", type=Path, default=None, help="default: course/")
+    p = sub.add_parser("check", help="run a notebook's visible tests; exit 1 unless all pass")
+    p.add_argument("notebook", type=Path)
+    p.add_argument("--cell-timeout", type=float, default=600.0)
     sub.add_parser("list", help="list the exercises the checks know")
     args = parser.parse_args(argv)
     if args.command == "release":
         return release(args.assignments, args.out)
+    if args.command == "grade":
+        from autograder.batch import grade_assignment
+        from autograder.sandbox import parse_size
+        try:
+            memory = parse_size(args.memory)
+        except ValueError as exc:
+            parser.error(str(exc))
+        limits = {"cell_timeout": args.cell_timeout, "timeout": args.timeout, "memory": memory,
+                  "max_procs": args.max_procs}
+        return grade_assignment(args.assignment, args.submissions, args.csv, workers=args.workers,
+                                limits=limits, sandbox=args.sandbox, fast=not args.full,
+                                progress=not args.no_progress, update_gradebook=not args.no_gradebook,
+                                **({"course": args.course.resolve()} if args.course else {}),
+                                **({"source": args.source.resolve()} if args.source else {}))
+    if args.command == "feedback":
+        from autograder.reports import feedback
+        kw = {"course": args.course.resolve()} if args.course else {}
+        return feedback(args.assignment, out=args.out, students=args.student, **kw)
+    if args.command == "export":
+        from autograder.reports import export
+        return export(args.to, **({"course": args.course.resolve()} if args.course else {}))
+    if args.command == "check":
+        from autograder.reports import self_check
+        return self_check(args.notebook, args.cell_timeout)
     if args.command == "list":
         from autograder.registry import all_exercises
         for ex in all_exercises().values():

@@ -57,6 +57,15 @@ class Verdict:
     passed: bool
     n_cases: int
     failures: list[str] = field(default_factory=list)  # one message per failing case
+    briefs: list[str] = field(default_factory=list)  # the same, without inputs or values
+
+    def brief(self) -> str:
+        """The verdict without the inputs, expected or got values (for hidden suites)."""
+        if self.passed:
+            return f"passed: {self.exercise} ({self.suite}), all {self.n_cases} cases correct"
+        more = len(self.briefs) - 1
+        return (f"{self.exercise} ({self.suite}): {self.briefs[0] if self.briefs else 'failed'}"
+                + (f" ({more} more of the {self.n_cases} cases fail too)" if more > 0 else ""))
 
     @property
     def message(self) -> str:
@@ -105,8 +114,9 @@ def _error_record(exc: BaseException) -> dict:
     return {"type": type(exc).__name__[:200], "message": message[:2000], "where": where[:500]}
 
 
-def collect(exercise_id: str, fn, *, suite: str = "visible", device=None) -> dict:
-    """Run ``fn`` on every input of the suite; return the record (plain data, CPU tensors)."""
+def collect(exercise_id: str, fn, *, suite: str = "visible", device=None, cases=None) -> dict:
+    """Run ``fn`` on every input of the suite (or on ``cases``, a list of :class:`Case` given by
+    a trusted grader); return the record (plain data, CPU tensors)."""
     from lecture_lib.runtime import get_device
 
     exercise = get_exercise(exercise_id)
@@ -114,8 +124,8 @@ def collect(exercise_id: str, fn, *, suite: str = "visible", device=None) -> dic
     if not callable(fn):
         raise TypeError(f"check({exercise_id!r}, ...) needs your function as its second "
                         f"argument, got {describe(fn)}")
-    cases = []
-    for case in exercise.cases(suite):
+    results = []
+    for case in (exercise.cases(suite) if cases is None else cases):
         on_device = Case(_to_device(case.args, device), _to_device(case.kwargs, device), case.note)
         devices: list[str] = []
         output, error = None, None
@@ -123,10 +133,10 @@ def collect(exercise_id: str, fn, *, suite: str = "visible", device=None) -> dic
             output = sanitize(exercise.run(fn, on_device), devices)
         except Exception as exc:  # the student's bug, reported with the case
             error, devices = _error_record(exc), []
-        cases.append({"args": case.args, "kwargs": case.kwargs, "output": output, "error": error,
-                      "output_devices": devices})
+        results.append({"args": case.args, "kwargs": case.kwargs, "output": output, "error": error,
+                        "output_devices": devices})
     return {"version": RECORD_VERSION, "exercise": exercise_id, "suite": suite,
-            "device": str(device), "cases": cases}
+            "device": str(device), "cases": results}
 
 
 def _same(a, b) -> bool:
@@ -177,18 +187,20 @@ def _validate_record(record) -> None:
             bad(f"case {i} has no output")
 
 
-def judge(record: dict, exercise_id: str | None = None, suite: str | None = None) -> Verdict:
+def judge(record: dict, exercise_id: str | None = None, suite: str | None = None,
+          cases: list | None = None) -> Verdict:
     """The verdict on a record: a pure function of (exercise id, suite inputs, outputs).
 
     ``exercise_id`` / ``suite``: what the grader expects the record to be; a record for
     another exercise or suite gets no credit. Raises ValueError for anything that is not a
-    record :func:`collect` could have made.
+    record :func:`collect` could have made. ``cases``: the inputs the record must be for,
+    when the grader drew them itself (from a secret seed); default: the suite's own.
     """
     _validate_record(record)
     got_id, got_suite = record["exercise"], record["suite"]
     try:
         exercise = get_exercise(exercise_id or got_id)
-        expected_cases = exercise.cases(suite or got_suite)
+        expected_cases = exercise.cases(suite or got_suite) if cases is None else list(cases)
     except (KeyError, ValueError) as exc:
         raise ValueError(f"not a check record: {exc}") from None
     verdict = Verdict(exercise.id, suite or got_suite, passed=True, n_cases=len(expected_cases))
@@ -196,6 +208,7 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
         verdict.passed = False
         verdict.failures.append(f"{exercise.id} ({verdict.suite}): the record is for {got_id} "
                                 f"({got_suite}); nothing is credited")
+        verdict.briefs.append("the record is for another exercise or suite")
         return verdict
     got_cases = record["cases"]
     if len(got_cases) != len(expected_cases) or not all(
@@ -204,6 +217,7 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
         verdict.passed = False
         verdict.failures.append(f"{exercise.id} ({verdict.suite}): the record's inputs are not the "
                                 "check's inputs; the record was altered, so nothing is credited")
+        verdict.briefs.append("the record's inputs are not the check's inputs (altered record)")
         return verdict
     for i, (case, got) in enumerate(zip(expected_cases, got_cases), 1):
         expected = exercise.run(exercise.reference, case)
@@ -225,6 +239,8 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
             verdict.passed = False
             verdict.failures.append(_failure_message(exercise, verdict.suite, i, len(expected_cases),
                                                      case, expected, shown, problem))
+            note = f" ({case.note})" if case.note else ""
+            verdict.briefs.append(f"case {i} of {len(expected_cases)}{note}: {problem}")
     return verdict
 
 

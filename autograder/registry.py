@@ -46,6 +46,12 @@ class Exercise:
         a sentence saying what is wrong (the caller adds the input, expected and got).
     run: ``(fn, case) -> output``: how to call a function on a case (the same for the
         student's function and the reference); default ``fn(*args, **kwargs)``.
+    withholds: the dotted names of the ``lecture_lib`` functions that implement the graded
+        function (``"lecture_lib.returns.standardize"``, ``"lecture_lib.vae.VAE.sample"``).
+        Trusted grading (``python -m autograder grade``) runs submissions against a copy of
+        ``lecture_lib`` whose withheld functions only raise, so a submission that calls the
+        reference scores 0 on that part; they are also what near-copies are looked for.
+        A private reference function defined in ``autograder`` itself is withheld as well.
     """
 
     id: str
@@ -54,12 +60,25 @@ class Exercise:
     make_cases: Callable[[torch.Generator, bool], list]
     compare: Callable[[Case, Any, Any], str | None]
     run: Callable[[Callable, Case], Any] = default_run
+    withholds: tuple[str, ...] = ()
 
-    def cases(self, suite: str) -> list[Case]:
+    def cases(self, suite: str, seed: int | None = None) -> list[Case]:
+        """The suite's cases, drawn from its fixed public seed, or from ``seed`` when given
+        (trusted grading draws hidden cases from a fresh secret seed per submission)."""
         if suite not in SUITES:
             raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
-        gen = torch.Generator().manual_seed(suite_seed(self.id, suite))
+        gen = torch.Generator().manual_seed(suite_seed(self.id, suite) if seed is None else seed)
         return list(self.make_cases(gen, suite == "hidden"))
+
+    def withheld_names(self) -> tuple[str, ...]:
+        """``withholds`` plus the reference itself when it is a named function of ``autograder``."""
+        names = list(self.withholds)
+        ref = self.reference
+        module = getattr(ref, "__module__", "") or ""
+        qualname = getattr(ref, "__qualname__", "") or ""
+        if module.startswith("autograder.") and "<lambda>" not in qualname and "<locals>" not in qualname:
+            names.append(f"{module}.{qualname}")
+        return tuple(dict.fromkeys(names))
 
 
 def suite_seed(exercise_id: str, suite: str) -> int:

@@ -107,6 +107,7 @@ def _pca_fit_compare(case: Case, expected, got) -> str | None:
 
 PCA_FIT = register(Exercise(
     id="unit1.pca_fit",
+    withholds=('lecture_lib.pca.fit_pca',),
     signature="pca_fit(X: (N, D), k) -> (mean (D,), components (k, D) orthonormal rows by decreasing "
               "variance, explained_variance (k,) = eigenvalues of (X-mean)^T (X-mean) / N), X's dtype",
     reference=_pca_fit_reference,
@@ -141,6 +142,7 @@ def _reconstruct_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 PCA_RECONSTRUCT = register(Exercise(
     id="unit1.pca_reconstruct",
+    withholds=('lecture_lib.pca.pca_encode', 'lecture_lib.pca.pca_reconstruct'),
     signature="pca_reconstruct(X: (N, D), mean: (D,), components: (k, D)) -> (N, D): "
               "mean + (X - mean) V^T V, the inputs' dtype",
     reference=_reconstruct_reference,
@@ -169,6 +171,7 @@ def _ae_loss_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 LINEAR_AE_LOSS = register(Exercise(
     id="unit1.linear_ae_loss",
+    withholds=('lecture_lib.autoencoder.linear_ae_loss', 'lecture_lib.autoencoder.linear_ae_loss_from_covariance'),
     signature="linear_ae_loss(X: (N, D) centred, U: (D, K), V: (K, D)) -> scalar: mean over the N rows "
               "of ||x - U V x||^2 (summed over D), differentiable in U and V",
     reference=linear_ae_loss,
@@ -208,6 +211,7 @@ def _angles_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 PRINCIPAL_ANGLES = register(Exercise(
     id="unit1.principal_angles",
+    withholds=('lecture_lib.pca.principal_angles',),
     signature="principal_angles(A: (D, k1), B: (D, k2)) -> (min(k1, k2),) angles in radians, ascending "
               "(A, B: any bases of the two subspaces)",
     reference=principal_angles,

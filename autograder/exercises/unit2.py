@@ -67,6 +67,7 @@ def _kl_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 GAUSSIAN_KL = register(Exercise(
     id="unit2.gaussian_kl",
+    withholds=('lecture_lib.vae.gaussian_kl',),
     signature="gaussian_kl(mu: (B, K), logvar: (B, K)) -> (B,): KL(N(mu, diag exp(logvar)) || N(0, I)), "
               "the inputs' dtype, differentiable in mu and logvar",
     reference=gaussian_kl,
@@ -95,6 +96,7 @@ def _reparam_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 REPARAMETERIZE = register(Exercise(
     id="unit2.reparameterize",
+    withholds=('lecture_lib.vae.reparameterize',),
     signature="reparameterize(mu: (B, K), logvar: (B, K), eps: (B, K)) -> z = mu + exp(logvar / 2) * eps "
               "(differentiable in mu and logvar)",
     reference=reparameterize,
@@ -142,6 +144,7 @@ def _bernoulli_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 NEG_ELBO_BERNOULLI = register(Exercise(
     id="unit2.negative_elbo_bernoulli",
+    withholds=('lecture_lib.vae.negative_elbo', 'lecture_lib.vae.bernoulli_log_likelihood'),
     signature="negative_elbo_bernoulli(x: (B, D) in [0, 1], logits: (B, D), mu: (B, K), logvar: (B, K)) "
               "-> (B,): -sum_d log Bernoulli(x_d; sigmoid(logits_d)) + KL(q || N(0, I)), "
               "accurate for logits in [-60, 60], differentiable in logits, mu and logvar",
@@ -169,6 +172,7 @@ def _gaussian_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 NEG_ELBO_GAUSSIAN = register(Exercise(
     id="unit2.negative_elbo_gaussian",
+    withholds=('lecture_lib.vae.negative_elbo', 'lecture_lib.vae.gaussian_log_likelihood'),
     signature="negative_elbo_gaussian(x: (B, D), mean: (B, D), mu: (B, K), logvar: (B, K), eta: float) "
               "-> (B,): ||x - mean||^2 / (2 eta) + D/2 log(2 pi eta) + KL(q || N(0, I)), "
               "differentiable in mean, mu and logvar",
@@ -252,6 +256,7 @@ def _sample_compare(case: Case, expected: torch.Tensor, got) -> str | None:
 
 SAMPLE_IMAGES = register(Exercise(
     id="unit2.sample_images",
+    withholds=('lecture_lib.vae.VAE.sample',),
     signature="sample_images(decoder, n, latent_dim, device) -> (n, D): sigmoid(decoder(z)) for z ~ N(0, I) "
               "of shape (n, latent_dim) on device, one z per image (decoder maps codes to logits)",
     reference=_sample_reference,
@@ -289,6 +294,7 @@ def _interp_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 INTERPOLATE = register(Exercise(
     id="unit2.interpolate",
+    withholds=('lecture_lib.vae.interpolate',),
     signature="interpolate(model, x0: (D,), x1: (D,), steps) -> (steps, D): model.decode's means "
               "(sigmoid of the logits) at (1 - t) mu(x0) + t mu(x1), t = 0 ... 1 inclusive, mu = encoder mean",
     reference=lambda model, x0, x1, steps: interpolate(model, x0, x1, steps),

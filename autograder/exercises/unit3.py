@@ -53,6 +53,7 @@ def _logits_cases(gen: torch.Generator, hidden: bool, with_rewards: bool) -> lis
 
 SCORE_FUNCTION = register(Exercise(
     id="unit3.score_function_logits",
+    withholds=('lecture_lib.policy_gradient.score_function_logits',),
     signature="score_function_logits(logits: (B, K), actions: (B,) int64) -> (B, K): "
               "d log pi(a|x) / d logits = onehot(a) - softmax(logits)",
     reference=score_function_logits,
@@ -67,6 +68,7 @@ def _reinforce_update(logits, actions, rewards):
 
 REINFORCE_UPDATE = register(Exercise(
     id="unit3.reinforce_update",
+    withholds=('lecture_lib.policy_gradient.score_function_logits',),
     signature="reinforce_update(logits: (B, K), actions: (B,), rewards: (B,)) -> (B, K): "
               "r * (onehot(a) - softmax(logits)) per sample",
     reference=_reinforce_update,
@@ -90,6 +92,7 @@ def _loss_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 REINFORCE_LOSS = register(Exercise(
     id="unit3.reinforce_loss",
+    withholds=('lecture_lib.policy_gradient.reinforce_loss',),
     signature="reinforce_loss(log_probs: (B,), weights: (B,)) -> scalar: -mean(weights * log_probs), "
               "weights treated as constants (no gradient flows into them)",
     reference=reinforce_loss,
@@ -116,6 +119,7 @@ def _loo_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 LEAVE_ONE_OUT = register(Exercise(
     id="unit3.leave_one_out_advantages",
+    withholds=('lecture_lib.policy_gradient.leave_one_out_baseline',),
     signature="leave_one_out_advantages(rewards: (S, B), S >= 2) -> (S, B): r[i, b] minus the mean of the "
               "other S - 1 rewards for input b",
     reference=_loo_reference,
@@ -139,6 +143,7 @@ def _optimal_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 OPTIMAL_CONSTANT = register(Exercise(
     id="unit3.optimal_constant_baseline",
+    withholds=('lecture_lib.policy_gradient.optimal_constant_baseline',),
     signature="optimal_constant_baseline(rewards: (B,), score_sq_norms: (B,)) -> scalar: "
               "sum(r * |g|^2) / sum(|g|^2)",
     reference=optimal_constant_baseline,

@@ -67,6 +67,7 @@ def _return_cases(gen: torch.Generator, hidden: bool, with_gamma: bool) -> list[
 
 DISCOUNTED = register(Exercise(
     id="unit4.discounted_returns",
+    withholds=('lecture_lib.returns.discounted_returns', 'lecture_lib.returns.reward_to_go'),
     signature="discounted_returns(rewards: (T,) or (T, N), dones: same shape, gamma) -> same shape: "
               "G_t = r_t + gamma * (1 - done_t) * G_{t+1}",
     reference=lambda r, d, gamma: discounted_returns(r, d, gamma),
@@ -76,6 +77,7 @@ DISCOUNTED = register(Exercise(
 
 TOTAL = register(Exercise(
     id="unit4.total_returns",
+    withholds=('lecture_lib.returns.total_returns',),
     signature="total_returns(rewards: (T,) or (T, N), dones: same shape) -> same shape: every step gets "
               "the sum of its episode's rewards",
     reference=total_returns,
@@ -96,6 +98,7 @@ def _standardize_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 STANDARDIZE = register(Exercise(
     id="unit4.standardize",
+    withholds=('lecture_lib.returns.standardize',),
     signature="standardize(x) -> like x: (x - mean) / (std + 1e-8) over all elements, population std "
               "(unbiased=False)",
     reference=standardize,
@@ -118,6 +121,7 @@ def _pg_loss_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 PG_LOSS = register(Exercise(
     id="unit4.policy_gradient_loss",
+    withholds=('lecture_lib.policy_gradient.reinforce_loss',),
     signature="policy_gradient_loss(log_probs: (T,) or (T, N), advantages: same shape) -> scalar: "
               "-mean over all steps of advantages * log_probs, advantages treated as constants",
     reference=lambda lp, adv: reinforce_loss(lp.reshape(-1), adv.reshape(-1)),

@@ -1,0 +1,320 @@
+"""Grading a class: every submission of an assignment, in parallel, into the gradebook and a CSV.
+
+``python -m autograder grade ASSIGNMENT --submissions DIR --csv OUT.csv [--workers N]``
+
+- Submissions are ``DIR/submitted/<student>/<assignment>/*.ipynb`` (or ``DIR/<student>/...``
+  when ``DIR`` is the ``submitted`` folder itself). Each is graded by
+  :func:`autograder.grading.grade_submission` in a worker process, in its own sandbox.
+- Only this process writes the gradebook (``course/gradebook.db``), one submission at a time
+  as results arrive: parallel grading cannot lose a write or lock the database. Students not
+  in the gradebook are added. A re-grade overwrites every grade of the submission, including
+  with 0 when the new grading failed, so an old grade never survives silently; a gradebook
+  that cannot be written is reported per submission and in the summary.
+- The CSV has one row per submission found: ``student_id, assignment, score, max_score,
+  status`` (``graded`` or ``failed: <reason>``), ``problems`` (what went wrong but was graded
+  around: dead kernels, timeouts, edited or missing test cells...), ``flags`` (near-copies of
+  the reference), ``parts`` and ``seconds``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.notebooks import COURSE, REPO_ROOT, SOLUTIONS, assignments, tool_env
+
+__all__ = ["grade_assignment", "CSV_COLUMNS", "find_submissions"]
+
+CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "problems", "flags", "parts",
+               "seconds"]
+
+
+def find_submissions(root: Path, assignment: str) -> list[tuple[str, Path]]:
+    root = root / "submitted" if (root / "submitted").is_dir() else root
+    if not root.is_dir():
+        raise FileNotFoundError(f"no submissions folder {root}")
+    out = []
+    for student in sorted(root.iterdir()):
+        if student.name.startswith(".") or not student.is_dir() or student.is_symlink():
+            continue
+        folder = student / assignment
+        if folder.is_dir() and not folder.is_symlink():
+            out.append((student.name, folder))
+    return out
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _row(result: dict, max_score: float) -> dict:
+    parts = result.get("parts", {})
+    score = sum(p["score"] for p in parts.values())
+    failures = result.get("failures", [])
+    status = "graded" if not failures else "failed: " + "; ".join(failures)
+    return {
+        "student_id": result["student"], "assignment": result["assignment"],
+        "score": _fmt(score), "max_score": _fmt(max_score),
+        "status": " ".join(status.split())[:1000],
+        "problems": " | ".join(" ".join(p.split()) for p in result.get("problems", []))[:4000],
+        "flags": " | ".join(result.get("flags", [])),
+        "parts": "; ".join(f"{p['grade_id']}={_fmt(p['score'])}/{_fmt(p['points'])}" for p in parts.values()),
+        "seconds": f"{result.get('seconds', 0.0):.1f}",
+    }
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for row in sorted(rows, key=lambda r: r["student_id"]):
+            writer.writerow(row)
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------- gradebook
+
+def _db_url(course: Path) -> str:
+    return "sqlite:///" + str(course / "gradebook.db")
+
+
+def ensure_assignment(assignment: str, course: Path, source: Path = SOLUTIONS) -> None:
+    """Make sure the gradebook knows the assignment (``nbgrader generate_assignment`` into a
+    throw-away release folder, so ``notebooks/`` is not touched)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(_db_url(course)) as gb:
+        try:
+            gb.find_assignment(assignment)
+            return
+        except MissingEntry:
+            pass
+    import subprocess
+    with tempfile.TemporaryDirectory(prefix="release-") as tmp:
+        cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force", "--log-level=WARN",
+               f"--CourseDirectory.release_directory={tmp}", f"--CourseDirectory.db_url={_db_url(course)}",
+               f"--CourseDirectory.root={course.resolve()}",
+               f"--CourseDirectory.source_directory={source.resolve()}"]
+        proc = subprocess.run(cmd, cwd=COURSE, capture_output=True, text=True, env=tool_env())
+        if proc.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{proc.stdout}{proc.stderr}")
+
+
+def record_grades(gb, result: dict, timestamp: str | None = None) -> None:
+    """Write one submission's scores (every grade cell: a re-grade replaces them all)."""
+    from nbgrader.api import MissingEntry
+
+    student, assignment = result["student"], result["assignment"]
+    gb.update_or_create_student(student)
+    kwargs = {"timestamp": timestamp} if timestamp else {}
+    gb.update_or_create_submission(assignment, student, **kwargs)
+    for part in result.get("parts", {}).values():
+        notebook = Path(part["notebook"]).stem
+        try:
+            grade = gb.find_grade(part["grade_id"], notebook, assignment, student)
+        except MissingEntry:
+            raise RuntimeError(f"the gradebook has no grade cell {part['grade_id']!r} in {notebook}: re-run "
+                               "`python -m autograder release` after changing the source") from None
+        grade.auto_score = float(part["score"])
+        grade.needs_manual_grade = False
+    gb.db.commit()
+
+
+def _timestamp(folder: Path) -> str | None:
+    try:
+        text = (folder / "timestamp.txt").read_text().strip()
+        from nbgrader.utils import parse_utc
+        parse_utc(text)
+        return text
+    except Exception:
+        return None
+
+
+# ----------------------------------------------------------------- the batch
+
+def _sandbox_setting(mode: str) -> tuple[bool, str]:
+    from autograder.sandbox import probe
+
+    if mode == "none":
+        return False, "isolation disabled (--sandbox none)"
+    works, why = probe()
+    if works:
+        return True, ""
+    if mode == "bwrap":
+        raise RuntimeError(f"--sandbox bwrap: {why}")
+    return False, why
+
+
+def _warn(text: str) -> None:
+    bar = "!" * 78
+    print(f"{bar}\nWARNING: {text}\n{bar}", file=sys.stderr, flush=True)
+
+
+def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, workers: int | None = None,
+                     limits: dict | None = None, sandbox: str = "auto", fast: bool = True,
+                     course: Path = COURSE, source: Path = SOLUTIONS, progress: bool = True,
+                     update_gradebook: bool = True) -> int:
+    from autograder.grading import Job, PlanError, grade_submission, plan_notebook
+    from autograder.registry import get_exercise
+    from autograder.sandbox import Limits, build_packages
+
+    known = assignments() if source == SOLUTIONS else sorted(p.name for p in source.iterdir() if p.is_dir())
+    if assignment not in known:
+        print(f"error: no assignment {assignment!r} in {source} (have: {', '.join(known) or 'none'})",
+              file=sys.stderr)
+        return 2
+    notebooks = sorted((source / assignment).glob("*.ipynb"))
+    max_score, withheld = 0.0, set()
+    try:
+        for nb in notebooks:
+            _, tests = plan_notebook(nb)
+            max_score += sum(t.points for t in tests.values())
+            withheld |= {n for t in tests.values() for c in t.checks for n in get_exercise(c.exercise).withholds}
+    except (PlanError, ValueError) as exc:
+        print(f"error: cannot grade {assignment}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        jobs_found = find_submissions(submissions, assignment)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        isolate, why = _sandbox_setting(sandbox)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not isolate:
+        _warn(f"submissions run WITHOUT a sandbox: {why}. Student code can read and write "
+              "everything this user can (the gradebook, the solutions, other submissions). Time, "
+              "memory and output limits still apply.")
+    workers = max(1, workers or os.cpu_count() or 1)
+    lim = Limits(**(limits or {}))
+    if update_gradebook:
+        ensure_assignment(assignment, course, source)
+    try:  # the kernels read MNIST read-only: make sure the cache exists
+        from lecture_lib.data import prepare_mnist
+        prepare_mnist()
+    except Exception as exc:
+        print(f"note: the MNIST cache could not be prepared ({exc}); notebooks that load MNIST will fail",
+              file=sys.stderr)
+    from lecture_lib.data import data_dir
+
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
+    rows: list[dict] = []
+    gradebook_errors: list[str] = []
+    start = time.monotonic()
+    try:
+        packages = build_packages(sorted(withheld), scratch / "packages")
+        workroot = scratch / "work"
+        workroot.mkdir()
+        hide = [REPO_ROOT, course, submissions.resolve(), scratch, Path.home(), source.resolve()]
+        if csv_path.resolve().parent != Path("/"):
+            hide.append(csv_path.resolve().parent)
+        expose = [Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent,
+                  data_dir().resolve()]
+        threads = str(max(1, (os.cpu_count() or 1) // workers))
+        env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+               "COURSE_FAST": "1" if fast else "0", "COURSE_DATA": str(data_dir().resolve()),
+               "COURSE_PROGRESS": "0", "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+               "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+        if "COURSE_DEVICE" in os.environ:
+            env["COURSE_DEVICE"] = os.environ["COURSE_DEVICE"]
+        jobs = {student: Job(student=student, assignment=assignment, submission=str(folder),
+                             notebooks=[str(n) for n in notebooks], workroot=str(workroot),
+                             packages={k: str(v) for k, v in packages.items()},
+                             hide=[str(h) for h in hide], expose=[str(e) for e in expose],
+                             limits=vars(lim), isolate=isolate, env=env,
+                             autograded=str(course / "autograded" / student / assignment))
+                for student, folder in jobs_found}
+        folders = dict(jobs_found)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="submission", file=sys.stderr)
+        gb = None
+        if update_gradebook:
+            from nbgrader.api import Gradebook
+            gb = Gradebook(_db_url(course))
+
+        def finish(result: dict) -> None:
+            if gb is not None:
+                try:
+                    record_grades(gb, result, _timestamp(folders[result["student"]]))
+                except Exception as exc:
+                    try:
+                        gb.db.rollback()
+                    except Exception:
+                        pass
+                    msg = f"the gradebook was not updated: {exc}"
+                    gradebook_errors.append(f"{result['student']}: {msg}")
+                    result.setdefault("problems", []).append(msg)
+            rows.append(_row(result, max_score))
+            _write_csv(csv_path, rows)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(f"{result['student']}: {rows[-1]['score']}/{rows[-1]['max_score']}")
+
+        pending = list(jobs)
+        crashed: set[str] = set()
+        while pending:
+            ctx = multiprocessing.get_context("spawn")
+            with cf.ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx) as pool:
+                futures = {pool.submit(grade_submission, jobs[s]): s for s in pending}
+                pending = []
+                for fut in cf.as_completed(futures):
+                    student = futures[fut]
+                    try:
+                        result = fut.result()
+                    except Exception as exc:  # the worker process itself died
+                        if student in crashed:
+                            result = {"student": student, "assignment": assignment, "parts": {},
+                                      "problems": [], "flags": [], "seconds": 0.0,
+                                      "failures": [f"the grading worker crashed twice ({type(exc).__name__})"]}
+                        else:
+                            crashed.add(student)
+                            pending.append(student)
+                            continue
+                    finish(result)
+        if bar is not None:
+            bar.close()
+        if gb is not None:
+            gb.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    elapsed = time.monotonic() - start
+    _summary(rows, assignment, max_score, elapsed, workers, isolate, gradebook_errors, csv_path)
+    return 0 if len(rows) == len(jobs_found) else 1
+
+
+def _summary(rows, assignment, max_score, elapsed, workers, isolate, gradebook_errors, csv_path) -> None:
+    graded = [r for r in rows if r["status"] == "graded"]
+    failed = [r for r in rows if r["status"] != "graded"]
+    problems = [r for r in rows if r["problems"]]
+    flagged = [r for r in rows if r["flags"]]
+    full = sum(1 for r in graded if float(r["score"]) == max_score)
+    print(f"\n{assignment}: {len(rows)} submissions in {elapsed:.1f} s with {workers} workers "
+          f"({'sandboxed' if isolate else 'NOT sandboxed'})")
+    print(f"  graded {len(graded)} (full marks {full}), failed {len(failed)}, with problems {len(problems)}, "
+          f"flagged {len(flagged)}")
+    if rows:
+        scores = sorted(float(r["score"]) for r in rows)
+        print(f"  scores: min {scores[0]:g}, median {scores[len(scores) // 2]:g}, max {scores[-1]:g} "
+              f"of {max_score:g}")
+    for r in failed:
+        print(f"  FAILED   {r['student_id']}: {r['status']}")
+    for r in problems:
+        print(f"  problems {r['student_id']}: {r['problems'][:300]}")
+    for r in flagged:
+        print(f"  flagged  {r['student_id']}: {r['flags'][:300]}")
+    for e in gradebook_errors:
+        print(f"  GRADEBOOK {e}")
+    print(f"  CSV: {csv_path}")

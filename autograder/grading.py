@@ -1,0 +1,576 @@
+"""Trusted grading of one submission: plan from the instructor's source, run sandboxed, judge outside.
+
+:func:`plan_notebook` reads the *source* notebook (``solutions/<assignment>/<nb>.ipynb``) and
+turns every test cell into a list of :class:`CheckSpec` (``check("<exercise>", <function>,
+suite=...)`` calls are the only statements a test cell may hold). :func:`merge` lays the
+student's cells over it the way nbgrader does: the student's order, solution cells as the
+student wrote them, test cells and locked cells as the source has them (restored when edited,
+deleted or duplicated, each noted as a problem).
+
+:func:`grade_submission` then, for each notebook, starts a sandboxed kernel and runs the cells;
+a test cell runs no test code in the kernel: for each of its checks the grader draws the
+inputs (the hidden suite from a fresh secret seed), writes them to the private folder and has
+the kernel call the student's function on them (``autograder._kernel``); the outputs come back
+as a record that :func:`autograder.checks.judge` judges here, with the real ``lecture_lib``.
+A test cell earns its points when every check in it passes. A kernel that dies or is killed is
+restarted, the cells that had run are replayed, and grading goes on after the cell that killed
+it: the parts that ran keep their credit.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import dataclasses
+import difflib
+import hashlib
+import inspect
+import io
+import json
+import os
+import secrets
+import shutil
+import sys
+import time
+import tokenize
+import traceback
+from pathlib import Path
+
+import nbformat
+
+from autograder.notebooks import NotebookError, read_notebook
+
+__all__ = ["CheckSpec", "TestCell", "PlanError", "plan_notebook", "merge", "grade_submission",
+           "similarity", "near_copies"]
+
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+COPY_THRESHOLD = 0.85       # similarity at or above which a solution is flagged as a near-copy
+COPY_MIN_TOKENS = 60        # shorter references: a correct solution is often token-for-token the same
+MAX_RESTARTS = 3
+
+
+class PlanError(ValueError):
+    """The instructor's source notebook cannot be graded by the trusted grader."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckSpec:
+    exercise: str
+    function: str   # the expression naming the student's function, e.g. "standardize"
+    suite: str
+
+
+@dataclasses.dataclass
+class TestCell:
+    grade_id: str
+    points: float
+    checks: list[CheckSpec]
+    visible_source: str   # what the student's notebook shows (hidden tests stripped)
+
+
+def _nbgrader(cell) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def strip_hidden(source: str) -> str:
+    out, hiding = [], False
+    for line in source.splitlines():
+        if line.strip() == HIDDEN_BEGIN:
+            hiding = True
+        elif line.strip() == HIDDEN_END:
+            hiding = False
+        elif not hiding:
+            out.append(line)
+    return "\n".join(out).rstrip()
+
+
+def parse_checks(source: str, where: str) -> list[CheckSpec]:
+    """The ``check(...)`` calls of a test cell; anything else in it is a PlanError."""
+    from autograder.registry import SUITES, get_exercise
+
+    code = "\n".join(line for line in source.splitlines()
+                     if line.strip() not in (HIDDEN_BEGIN, HIDDEN_END))
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        raise PlanError(f"{where}: the test cell is not valid Python ({exc})") from None
+    checks = []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "autograder":
+            continue
+        if isinstance(node, ast.Import) and all(a.name == "autograder" for a in node.names):
+            continue
+        call = node.value if isinstance(node, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, (ast.Name, ast.Attribute))
+                and (getattr(call.func, "id", None) or getattr(call.func, "attr", None)) == "check"
+                and len(call.args) == 2 and isinstance(call.args[0], ast.Constant)
+                and isinstance(call.args[0].value, str)):
+            raise PlanError(f"{where}: line {node.lineno}: a test cell may hold only imports of "
+                            "autograder and check(\"<exercise>\", <function>[, suite=...]) calls")
+        suite = "visible"
+        for kw in call.keywords:
+            if kw.arg == "suite" and isinstance(kw.value, ast.Constant) and kw.value.value in SUITES:
+                suite = kw.value.value
+            elif kw.arg not in ("quiet",):
+                raise PlanError(f"{where}: line {node.lineno}: unsupported check argument {kw.arg!r}")
+        exercise = call.args[0].value
+        try:
+            get_exercise(exercise)
+        except KeyError as exc:
+            raise PlanError(f"{where}: {exc.args[0]}") from None
+        checks.append(CheckSpec(exercise, ast.unparse(call.args[1]), suite))
+    if not checks:
+        raise PlanError(f"{where}: the test cell has no check(...) call")
+    return checks
+
+
+def plan_notebook(source_path: Path) -> tuple[nbformat.NotebookNode, dict[str, TestCell]]:
+    nb = read_notebook(source_path)
+    tests: dict[str, TestCell] = {}
+    for index, cell in enumerate(nb.cells, 1):
+        meta = _nbgrader(cell)
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            gid = meta["grade_id"]
+            tests[gid] = TestCell(gid, float(meta.get("points", 0)),
+                                  parse_checks(cell.source, f"{source_path.name} cell {index} ({gid})"),
+                                  strip_hidden(cell.source))
+    return nb, tests
+
+
+# ----------------------------------------------------------------- merging
+
+@dataclasses.dataclass
+class PlannedCell:
+    kind: str                    # "code", "markdown", "raw", "test"
+    source: str
+    grade_id: str | None = None
+    metadata: dict = dataclasses.field(default_factory=dict)
+
+
+def _norm(text: str) -> str:
+    return "\n".join(line.rstrip() for line in str(text).strip().splitlines())
+
+
+def merge(student: nbformat.NotebookNode, source: nbformat.NotebookNode,
+          tests: dict[str, TestCell]) -> tuple[list[PlannedCell], list[str]]:
+    """The cells to run: the student's, with test and locked cells taken from the source."""
+    problems: list[str] = []
+    src_cells = {(_nbgrader(c).get("grade_id")): c for c in source.cells if _nbgrader(c).get("grade_id")}
+    protected = {gid for gid, c in src_cells.items()
+                 if gid in tests or (_nbgrader(c).get("locked") and not _nbgrader(c).get("solution"))}
+    solution_ids = {gid for gid, c in src_cells.items() if _nbgrader(c).get("solution")}
+    planned: list[PlannedCell] = []
+    placed: dict[str, int] = {}
+    seen_solution: set[str] = set()
+
+    def source_cell(gid: str) -> PlannedCell:
+        c = src_cells[gid]
+        meta = {"nbgrader": dict(_nbgrader(c))}
+        if gid in tests:
+            return PlannedCell("test", tests[gid].visible_source, gid, meta)
+        return PlannedCell(c.cell_type, c.source, gid, meta)
+
+    for cell in student.cells:
+        gid = _nbgrader(cell).get("grade_id")
+        if gid in protected:
+            if gid in placed:
+                problems.append(f"duplicate of the protected cell {gid!r} ignored")
+                continue
+            allowed = {_norm(src_cells[gid].source)}
+            if gid in tests:
+                allowed.add(_norm(tests[gid].visible_source))
+            if _norm(cell.get("source", "")) not in allowed:
+                problems.append(f"{'test' if gid in tests else 'locked'} cell {gid!r} was edited; "
+                                "the original was used")
+            placed[gid] = len(planned)
+            planned.append(source_cell(gid))
+            continue
+        if gid in solution_ids:
+            if gid in seen_solution:
+                problems.append(f"duplicate grade_id {gid!r}: both cells were run, in order")
+            seen_solution.add(gid)
+            placed.setdefault(gid, len(planned))
+        kind = cell.get("cell_type", "code")
+        if kind not in ("code", "markdown", "raw"):
+            continue
+        planned.append(PlannedCell(kind, str(cell.get("source", "")), gid if gid in solution_ids else None,
+                                   {"nbgrader": dict(_nbgrader(cell))} if gid in solution_ids else {}))
+    # restore what is missing, after the source cell before it that is present
+    order = [(_nbgrader(c).get("grade_id")) for c in source.cells]
+    for i, gid in enumerate(order):
+        if gid is None or gid in placed or gid not in protected:
+            continue
+        anchor = next((placed[g] for g in reversed(order[:i]) if g in placed), -1)
+        cell = source_cell(gid)
+        planned.insert(anchor + 1, cell)
+        placed = {g: (p + 1 if p > anchor else p) for g, p in placed.items()}
+        placed[gid] = anchor + 1
+        problems.append(f"{'test' if gid in tests else 'locked'} cell {gid!r} was missing; restored")
+    for gid in sorted(solution_ids - seen_solution):
+        if src_cells[gid].cell_type == "code":
+            problems.append(f"solution cell {gid!r} is missing")
+    return planned, problems
+
+
+# ----------------------------------------------------------------- near copies
+
+class _Canon(ast.NodeTransformer):
+    """Names -> v0, v1, ... in order of first use; docstrings dropped."""
+
+    def __init__(self):
+        self.names: dict[str, str] = {}
+
+    def _n(self, name: str) -> str:
+        return self.names.setdefault(name, f"v{len(self.names)}")
+
+    def visit_Name(self, node):
+        node.id = self._n(node.id)
+        return node
+
+    def visit_arg(self, node):
+        node.arg = self._n(node.arg)
+        node.annotation = None
+        return node
+
+    def visit_FunctionDef(self, node):
+        if node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant) \
+                and isinstance(node.body[0].value.value, str):
+            node.body = node.body[1:] or [ast.Pass()]
+        node.name = "f"
+        node.returns = None
+        node.decorator_list = []
+        self.generic_visit(node)
+        return node
+
+
+def _tokens(func: ast.FunctionDef) -> list[str]:
+    text = ast.unparse(_Canon().visit(ast.parse(ast.unparse(func))))
+    out = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+                                tokenize.COMMENT, tokenize.ENDMARKER):
+                out.append(tok.string)
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return out
+
+
+def similarity(a: ast.FunctionDef, b: ast.FunctionDef) -> float:
+    ta, tb = _tokens(a), _tokens(b)
+    if not ta or not tb:
+        return 0.0
+    return difflib.SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+
+
+def _functions(source: str) -> list[ast.FunctionDef]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _reference_functions(names) -> list[tuple[str, ast.FunctionDef]]:
+    import importlib
+
+    out = []
+    for name in names:
+        parts = name.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:split]))
+            except ImportError:
+                continue
+            try:
+                for attr in parts[split:]:
+                    obj = getattr(obj, attr)
+                src = inspect.getsource(obj)
+            except (AttributeError, OSError, TypeError):
+                break
+            funcs = _functions(inspect.cleandoc("\n" + src) if src.startswith((" ", "\t")) else src)
+            if funcs:
+                out.append((name, funcs[0]))
+            break
+    return out
+
+
+def near_copies(solution_sources: dict[str, str], reference_names) -> list[str]:
+    """Flags: solution cells holding a function that is a near-copy of a reference's source."""
+    refs = [(n, f) for n, f in _reference_functions(reference_names) if len(_tokens(f)) >= COPY_MIN_TOKENS]
+    flags = []
+    for gid, source in solution_sources.items():
+        for func in _functions(source):
+            for name, ref in refs:
+                score = similarity(func, ref)
+                if score >= COPY_THRESHOLD:
+                    flags.append(f"near-copy of {name} in {gid} (similarity {score:.2f})")
+    return flags
+
+
+# ----------------------------------------------------------------- grading one submission
+
+@dataclasses.dataclass
+class Job:
+    student: str
+    assignment: str
+    submission: str             # folder submitted/<student>/<assignment>
+    notebooks: list[str]        # source notebook paths, in order
+    workroot: str               # this submission's private folder is made in here
+    packages: dict              # name -> withheld copy
+    hide: list[str]
+    expose: list[str]
+    limits: dict
+    isolate: bool
+    env: dict
+    autograded: str | None = None   # where to write the graded notebooks (course/autograded/...)
+
+
+def _copy_submission(src: Path, dest: Path, max_bytes: int) -> list[str]:
+    """Copy regular files (no links, no special files) up to ``max_bytes`` in all."""
+    problems, total = [], 0
+    for root, dirs, files in os.walk(src, followlinks=False):
+        rel = Path(root).relative_to(src)
+        dirs[:] = [d for d in dirs if not (Path(root) / d).is_symlink() and d not in (".kernel", ".grading")]
+        (dest / rel).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            path = Path(root) / name
+            if path.is_symlink() or not path.is_file():
+                problems.append(f"{rel / name}: not a regular file; not copied")
+                continue
+            size = path.stat().st_size
+            if total + size > max_bytes:
+                problems.append(f"{rel / name}: the submission exceeds {max_bytes:,} bytes; not copied")
+                continue
+            total += size
+            shutil.copyfile(path, dest / rel / name)
+    return problems
+
+
+def _cases_blob(cases) -> bytes:
+    from autograder.serialize import dumps
+    return dumps([(c.args, c.kwargs, c.note) for c in cases])
+
+
+def _read_record(path: Path):
+    from autograder.serialize import MAX_RECORD_BYTES, loads
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        st = os.fstat(fd)
+        import stat as _stat
+        if not _stat.S_ISREG(st.st_mode):
+            raise ValueError("the record is not a regular file")
+        if st.st_size > MAX_RECORD_BYTES:
+            raise ValueError(f"the record has {st.st_size:,} bytes")
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            return loads(f.read())
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _stream(text: str, name: str = "stdout"):
+    return nbformat.v4.new_output("stream", name=name, text=text)
+
+
+async def _grade_notebook(job: Job, box, source_path: Path, student_path: Path, deadline: float,
+                          result: dict) -> None:
+    from autograder.checks import judge
+    from autograder.executor import Kernel, KernelDied
+    from autograder.registry import get_exercise
+
+    limits = box.limits
+    nb_name = source_path.name
+    source_nb, tests = plan_notebook(source_path)
+    parts = result["parts"]
+    for t in tests.values():
+        parts[f"{nb_name}:{t.grade_id}"] = {"notebook": nb_name, "grade_id": t.grade_id, "points": t.points,
+                                            "score": 0.0, "passed": False, "message": "not run"}
+    try:
+        student_nb = read_notebook(student_path)
+    except NotebookError as exc:
+        result["failures"].append(str(exc).replace(str(student_path), nb_name))
+        return
+    planned, problems = merge(student_nb, source_nb, tests)
+    result["problems"] += [f"{nb_name}: {p}" for p in problems]
+    solution_sources = {c.grade_id: c.source for c in planned if c.grade_id and c.kind == "code"}
+    withheld = sorted({n for t in tests.values() for chk in t.checks for n in get_exercise(chk.exercise).withholds})
+    result["flags"] += [f"{nb_name}: {f}" for f in near_copies(solution_sources, withheld)]
+
+    out_nb = nbformat.v4.new_notebook(metadata=source_nb.metadata)
+    out_nb.metadata["autograder"] = {"withheld": withheld}
+    kernel = Kernel(box, job.env, limits.max_output)
+    grading_dir = box.workdir / ".grading"
+    grading_dir.mkdir(exist_ok=True)
+    replay: list[str] = []
+    restarts = 0
+    started = False
+
+    async def ensure_kernel() -> bool:
+        nonlocal started, restarts
+        if started and await kernel.alive():
+            return True
+        if restarts > MAX_RESTARTS:
+            return False
+        if started:
+            restarts += 1
+            if restarts > MAX_RESTARTS:
+                return False
+        try:
+            await kernel.start()
+        except KernelDied as exc:
+            restarts = MAX_RESTARTS + 1  # do not try again for every cell
+            result["failures"].append(f"{nb_name}: {exc}")
+            return False
+        started = True
+        for code in replay:  # the state the cells before had built
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            r = await kernel.run(code, min(limits.cell_timeout, remaining), keep_outputs=False)
+            if r.status in ("dead", "timeout"):
+                return await kernel.alive()
+        return True
+
+    try:
+        for index, cell in enumerate(planned, 1):
+            if cell.kind in ("markdown", "raw"):
+                new = (nbformat.v4.new_markdown_cell if cell.kind == "markdown" else nbformat.v4.new_raw_cell)(cell.source)
+                new.metadata.update(cell.metadata)
+                out_nb.cells.append(new)
+                continue
+            new = nbformat.v4.new_code_cell(cell.source)
+            new.metadata.update(cell.metadata)
+            out_nb.cells.append(new)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                new.outputs.append(_stream(f"[autograder: not run: the submission's limit of "
+                                           f"{limits.timeout:.0f} s was reached]\n", "stderr"))
+                if "time limit" not in " ".join(result["problems"]):
+                    result["problems"].append(f"{nb_name}: the time limit of {limits.timeout:.0f} s was "
+                                              f"reached at cell {index}; later cells did not run")
+                continue
+            if not await ensure_kernel():
+                new.outputs.append(_stream("[autograder: not run: the kernel could not be restarted]\n", "stderr"))
+                continue
+            if cell.kind == "code":
+                r = await kernel.run(cell.source, min(limits.cell_timeout, remaining))
+                new.outputs.extend(r.outputs)
+                if r.truncated:
+                    result["problems"].append(f"{nb_name}: cell {index} printed too much; "
+                                              f"{r.truncated:,} bytes of output were dropped")
+                if r.status in ("timeout", "dead"):
+                    new.outputs.append(_stream(f"[autograder: {r.detail}]\n", "stderr"))
+                    result["problems"].append(f"{nb_name}: cell {index} {r.detail}")
+                    if r.status == "dead" or not await kernel.alive():
+                        result["problems"][-1] += "; later cells ran in a fresh kernel after replaying the earlier ones"
+                elif r.status == "ok":
+                    replay.append(cell.source)
+                continue
+            # a test cell: collect in the kernel, judge here
+            test = tests[cell.grade_id]
+            verdicts, lines = [], []
+            for chk in test.checks:
+                exercise = get_exercise(chk.exercise)
+                seed = secrets.randbits(62) if chk.suite == "hidden" else None
+                cases = exercise.cases(chk.suite, seed=seed)
+                token = secrets.token_hex(8)
+                cases_path, record_path = grading_dir / f"cases-{token}.pt", grading_dir / f"record-{token}.pt"
+                cases_path.write_bytes(_cases_blob(cases))
+                code = ("import autograder._kernel as _autograder_kernel\n"
+                        f"_autograder_kernel.collect_to_file({chk.exercise!r}, lambda: ({chk.function}), "
+                        f"{chk.suite!r}, {str(cases_path)!r}, {str(record_path)!r})")
+                remaining = deadline - time.monotonic()
+                r = await kernel.run(code, max(1.0, min(limits.cell_timeout, remaining)), keep_outputs=False,
+                                     store_history=False)
+                verdict_text, passed = None, False
+                if r.status in ("timeout", "dead"):
+                    verdict_text = f"{chk.exercise} ({chk.suite}): not graded: {r.detail}"
+                    result["problems"].append(f"{nb_name}: test {cell.grade_id}: {r.detail}")
+                    if not await ensure_kernel():
+                        pass
+                else:
+                    try:
+                        record = _read_record(record_path)
+                        verdict = judge(record, exercise_id=chk.exercise, suite=chk.suite, cases=cases)
+                        passed = verdict.passed
+                        verdict_text = verdict.message if chk.suite == "visible" else \
+                            f"hidden tests: {verdict.brief()}"
+                        if passed and chk.suite == "hidden":
+                            verdict_text = f"hidden tests: passed ({verdict.n_cases} cases)"
+                    except FileNotFoundError:
+                        why = f"{r.error[0]}: {r.error[1][:300]}" if r.error else "no result was written"
+                        verdict_text = f"{chk.exercise} ({chk.suite}): your function could not be checked ({why})"
+                    except ValueError as exc:
+                        verdict_text = f"{chk.exercise} ({chk.suite}): the result could not be read ({exc})"
+                    finally:
+                        for p in (cases_path, record_path):
+                            try:
+                                p.unlink()
+                            except OSError:
+                                pass
+                verdicts.append(passed)
+                lines.append(("\u2713 " if passed else "\u2717 ") + verdict_text)
+            passed = bool(verdicts) and all(verdicts)
+            part = parts[f"{nb_name}:{cell.grade_id}"]
+            part.update(score=test.points if passed else 0.0, passed=passed,
+                        message="\n".join(lines))
+            new.outputs.append(_stream("\n".join(lines) + "\n", "stdout" if passed else "stderr"))
+            new.metadata["autograder"] = {"score": part["score"], "points": test.points, "passed": passed}
+    finally:
+        await kernel.shutdown()
+        if job.autograded:
+            dest = Path(job.autograded)
+            dest.mkdir(parents=True, exist_ok=True)
+            nbformat.write(out_nb, str(dest / nb_name))
+
+
+async def _grade(job: Job) -> dict:
+    from autograder.sandbox import Cgroups, Limits, Sandbox
+
+    limits = Limits(**job.limits)
+    result = {"student": job.student, "assignment": job.assignment, "parts": {}, "problems": [],
+              "flags": [], "failures": [], "seconds": 0.0}
+    start = time.monotonic()
+    deadline = start + limits.timeout
+    workdir = Path(job.workroot) / f"{job.student}-{secrets.token_hex(4)}"
+    workdir.mkdir(parents=True)
+    cgroups = Cgroups(f"autograder-{os.getpid()}-{secrets.token_hex(4)}", limits.memory, limits.max_procs)
+    try:
+        result["problems"] += _copy_submission(Path(job.submission), workdir, limits.max_files)
+        box = Sandbox(workdir=workdir, packages={k: Path(v) for k, v in job.packages.items()},
+                      hide=[Path(p) for p in job.hide], expose=[Path(p) for p in job.expose],
+                      limits=limits, isolate=job.isolate, cgroups=cgroups)
+        env = dict(job.env, HOME=str(workdir), MPLCONFIGDIR=str(workdir / ".config" / "matplotlib"),
+                   IPYTHONDIR=str(workdir / ".ipython"))
+        job.env = env
+        for source in job.notebooks:
+            source = Path(source)
+            student_path = workdir / source.name
+            if not student_path.is_file():
+                result["failures"].append(f"{source.name}: not submitted")
+                nb_source, tests = plan_notebook(source)
+                for t in tests.values():
+                    result["parts"][f"{source.name}:{t.grade_id}"] = {
+                        "notebook": source.name, "grade_id": t.grade_id, "points": t.points, "score": 0.0,
+                        "passed": False, "message": "not submitted"}
+                continue
+            await _grade_notebook(job, box, source, student_path, deadline, result)
+    finally:
+        cgroups.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    result["seconds"] = round(time.monotonic() - start, 2)
+    return result
+
+
+def grade_submission(job: Job) -> dict:
+    """Grade one submission; never raises (an internal error becomes a failure in the result)."""
+    try:
+        return asyncio.run(_grade(job))
+    except Exception as exc:
+        return {"student": job.student, "assignment": job.assignment, "parts": {}, "problems": [],
+                "flags": [], "seconds": 0.0,
+                "failures": [f"internal grader error: {type(exc).__name__}: {exc}"],
+                "traceback": traceback.format_exc()}

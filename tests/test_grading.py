@@ -1,0 +1,234 @@
+"""The grading CLI against a class of adversarial submissions (tests/grading_fixture.py).
+
+One ``python -m autograder grade`` run grades every submission in parallel (module fixture);
+the tests read its exit status, CSV, gradebook, graded notebooks and feedback pages.
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.notebooks import REPO_ROOT, tool_env
+from autograder.sandbox import probe
+from tests import grading_fixture as fx
+
+
+def run_cli(*args, timeout=900):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=timeout,
+                          env=tool_env(COURSE_PROGRESS="0"))
+
+
+def read_csv(path: Path) -> dict[str, dict]:
+    with open(path, newline="") as f:
+        return {row["student_id"]: row for row in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grading")
+    course = root / "course"
+    course.mkdir()
+    source, expected = fx.write_class(root, REPO_ROOT, course)
+    out = root / "grades.csv"
+    proc = run_cli("grade", fx.ASSIGNMENT, "--submissions", root / "submissions", "--csv", out,
+                   "--workers", 2, "--cell-timeout", 15, "--timeout", 300, "--memory", "3G",
+                   "--max-procs", 64, "--course", course, "--source", source)
+    return {"root": root, "course": course, "source": source, "csv": out, "proc": proc,
+            "rows": read_csv(out) if out.exists() else {}, "expected": expected}
+
+
+def notebook_text(graded, student) -> str:
+    path = graded["course"] / "autograded" / student / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb"
+    return path.read_text()
+
+
+def outputs_text(graded, student) -> str:
+    """Everything the graded notebook's cells printed (not their source)."""
+    import json
+
+    nb = json.loads(notebook_text(graded, student))
+    texts = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            text = out.get("text", "") or out.get("evalue", "")
+            texts.append("".join(text) if isinstance(text, list) else text)
+    return "\n".join(texts)
+
+
+def test_every_submission_gets_a_row_and_the_cli_exits_0(graded):
+    proc = graded["proc"]
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert set(graded["rows"]) == set(graded["expected"])
+    for row in graded["rows"].values():
+        assert row["assignment"] == fx.ASSIGNMENT
+        assert float(row["max_score"]) == fx.MAX_SCORE
+        assert row["status"] == "graded" or row["status"].startswith("failed: ")
+    assert "submissions in" in proc.stdout  # the summary
+    assert "grading mini" in proc.stderr  # the progress bar
+
+
+def test_sandbox_is_used_when_available(graded):
+    works, why = probe()
+    assert works, f"bubblewrap should work on this machine: {why}"
+    assert "(sandboxed)" in graded["proc"].stdout
+    assert "WARNING" not in graded["proc"].stderr
+
+
+@pytest.mark.parametrize("student", list(fx.submissions(REPO_ROOT, Path("/nonexistent")).keys()) + ["no_notebook"])
+def test_score(graded, student):
+    row = graded["rows"][student]
+    assert float(row["score"]) == graded["expected"][student], row
+
+
+def test_statuses_say_what_went_wrong(graded):
+    rows = graded["rows"]
+    for student in ("corrupt_json", "not_a_notebook", "binary_garbage"):
+        assert rows[student]["status"].startswith("failed: "), rows[student]
+        assert "not valid JSON" in rows[student]["status"] or "not a Jupyter notebook" in rows[student]["status"] \
+            or "cannot read" in rows[student]["status"]
+    assert "not submitted" in rows["no_notebook"]["status"]
+    for student in ("good", "stub", "calls_reference", "swallows_interrupt", "kills_kernel", "eats_memory",
+                    "fork_bomb", "huge_output", "deletes_test", "edits_test", "duplicates_grade_id"):
+        assert rows[student]["status"] == "graded", rows[student]
+    assert rows["good"]["problems"] == "" and rows["good"]["flags"] == ""
+    assert "ignored the interrupt" in rows["swallows_interrupt"]["problems"]
+    assert "died" in rows["kills_kernel"]["problems"]
+    assert "died" in rows["dies_in_solution"]["problems"]
+    assert "output were dropped" in rows["huge_output"]["problems"]
+    assert "'test_total' was missing; restored" in rows["deletes_test"]["problems"]
+    assert "'test_standardize' was edited" in rows["edits_test"]["problems"]
+    assert "duplicate" in rows["duplicates_grade_id"]["problems"]
+    assert "test_standardize=2/2" in rows["good"]["parts"]
+
+
+def test_near_copy_of_the_reference_is_flagged(graded):
+    rows = graded["rows"]
+    assert "near-copy of lecture_lib.returns.total_returns" in rows["copies_reference"]["flags"]
+    flagged = [s for s, r in rows.items() if r["flags"]]
+    assert flagged == ["copies_reference"]
+
+
+def test_fork_bomb_stops_at_the_process_limit(graded):
+    text = outputs_text(graded, "fork_bomb")
+    stopped = int(text.split("forks stopped at ", 1)[1].split()[0])
+    assert 10 < stopped < 64
+
+
+def test_calling_the_reference_is_reported_to_the_student(graded):
+    text = outputs_text(graded, "calls_reference")
+    assert "lecture_lib.returns.standardize is withheld while grading" in text
+
+
+def test_student_code_sees_no_secrets_and_cannot_write_or_connect(graded):
+    text = outputs_text(graded, "snoops")
+    assert "SEES" not in text and "WROTE" not in text and "NETWORK" not in text
+    assert text.count("hidden /") == 4 and "cannot write" in text and "no network" in text
+    assert "HISTORY []" in text
+    others = [s for s in graded["expected"] if s != "snoops"]
+    found = next(line for line in text.splitlines() if "found [" in line)
+    assert not any(f"/{s}-" in found for s in others), found
+    assert not (graded["course"] / "pwned.txt").exists() and not (REPO_ROOT / "pwned.txt").exists()
+
+
+def test_graded_notebooks_and_feedback_hold_no_hidden_tests(graded):
+    proc = run_cli("feedback", fx.ASSIGNMENT, "--course", graded["course"])
+    assert proc.returncode == 0, proc.stderr
+    pages = list((graded["course"] / "feedback").rglob("*.html"))
+    assert len(pages) >= len([s for s, e in graded["rows"].items() if not e["status"].startswith("failed")])
+    texts = [p.read_text() for p in pages]
+    texts += [p.read_text() for p in (graded["course"] / "autograded").rglob("*.ipynb")]
+    for text in texts:
+        assert "HIDDEN TESTS" not in text
+        assert 'suite="hidden"' not in text and "suite=&quot;hidden&quot;" not in text
+    import json
+    for path in (graded["course"] / "autograded").rglob("*.ipynb"):
+        for cell in json.loads(path.read_text())["cells"]:
+            for out in cell.get("outputs", []):
+                if out["output_type"] == "error":  # the student's own code's tracebacks only
+                    assert "autograder" not in "".join(out["traceback"]), (path, out)
+    good = (graded["course"] / "feedback" / "good" / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.html").read_text()
+    assert "6 / 6 points" in good
+    lookup = outputs_text(graded, "lookup_table")
+    assert "hidden tests: unit4.standardize (hidden): case" in lookup
+
+
+def test_gradebook_matches_the_csv_and_export_works(graded):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{graded['course'] / 'gradebook.db'}") as gb:
+        scores = {s.student.id: s.score for s in gb.find_assignment(fx.ASSIGNMENT).submissions}
+    assert scores == {s: float(r["score"]) for s, r in graded["rows"].items()}
+    out = graded["root"] / "export.csv"
+    proc = run_cli("export", "--to", out, "--course", graded["course"])
+    assert proc.returncode == 0, proc.stderr
+    exported = read_csv(out)
+    assert float(exported["good"]["raw_score"]) == 6.0
+
+
+def test_regrade_replaces_old_grades(graded):
+    from nbgrader.api import Gradebook
+
+    subs = graded["root"] / "regrade" / "submitted" / "good" / fx.ASSIGNMENT
+    subs.mkdir(parents=True)
+    (subs / f"{fx.ASSIGNMENT}.ipynb").write_text("{ broken")
+    out = graded["root"] / "regrade.csv"
+    proc = run_cli("grade", fx.ASSIGNMENT, "--submissions", graded["root"] / "regrade", "--csv", out,
+                   "--course", graded["course"], "--source", graded["source"], "--workers", 1)
+    assert proc.returncode == 0, proc.stderr
+    row = read_csv(out)["good"]
+    assert row["status"].startswith("failed: ") and float(row["score"]) == 0
+    with Gradebook(f"sqlite:///{graded['course'] / 'gradebook.db'}") as gb:
+        assert gb.find_submission(fx.ASSIGNMENT, "good").score == 0
+
+
+def test_self_check(graded, tmp_path):
+    good = graded["root"] / "submissions" / "submitted" / "good" / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb"
+    proc = run_cli("check", good)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PASS  test_standardize (2 points)" in proc.stdout and "3 of 3 tests pass" in proc.stdout
+    stub = graded["root"] / "submissions" / "submitted" / "edits_test" / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb"
+    loop = tmp_path / "loop.ipynb"
+    import nbformat
+    nb = nbformat.read(str(stub.parent.parent.parent / "stub" / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb"), 4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell("import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+                                                 "    except KeyboardInterrupt:\n        pass"))
+    nbformat.write(nb, str(loop))
+    proc = run_cli("check", loop, "--cell-timeout", 5)
+    assert proc.returncode == 1
+    assert "FAIL  test_standardize" in proc.stdout and "NotImplementedError" in proc.stdout
+    assert "0 of 3 tests pass" in proc.stdout
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("nope")
+    assert run_cli("check", bad).returncode == 2
+
+
+def test_lecture_solutions_score_full_marks_and_stubs_zero_through_the_cli(tmp_path):
+    """Every lecture assignment graded by the CLI: the solution notebook (hidden tests and all)
+    scores full marks with no problems and no flags; the released student version scores 0."""
+    import shutil
+
+    from autograder.notebooks import RELEASE, SOLUTIONS, assignments
+
+    course = tmp_path / "course"
+    course.mkdir()
+    for assignment in assignments():
+        for student, folder in (("solution", SOLUTIONS), ("stub", RELEASE)):
+            dest = tmp_path / "subs" / "submitted" / student / assignment
+            dest.mkdir(parents=True)
+            for nb in (folder / assignment).glob("*.ipynb"):
+                shutil.copy(nb, dest / nb.name)
+        out = tmp_path / f"{assignment}.csv"
+        proc = run_cli("grade", assignment, "--submissions", tmp_path / "subs", "--csv", out,
+                       "--course", course, "--workers", 2)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        rows = read_csv(out)
+        sol, stub = rows["solution"], rows["stub"]
+        assert sol["status"] == "graded" and sol["score"] == sol["max_score"], sol
+        assert sol["problems"] == "" and sol["flags"] == "", sol
+        assert stub["status"] == "graded" and float(stub["score"]) == 0, stub
