@@ -97,6 +97,12 @@ def validate_source(path: Path) -> list[str]:
         if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code" \
                 and not meta.get("locked"):
             problems.append(f"{where}: test cell {grade_id!r} must be locked")
+        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+            from autograder.grading import PlanError, parse_checks
+            try:
+                parse_checks(cell.source, where)
+            except PlanError as exc:  # trusted grading runs check() calls only
+                problems.append(str(exc))
     return problems
 
 

@@ -61,7 +61,9 @@ def test_bench_prints_json_lines(repo):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     names = {line["name"] for line in lines}
-    assert {"mnist_load", "matmul"} <= names
+    assert {"mnist_load", "matmul", "grading"} <= names
+    grading = next(line for line in lines if line["name"] == "grading")
+    assert grading["ours_full_marks"] == grading["nbgrader_full_marks"] == grading["submissions"] // 2
     matmul = next(line for line in lines if line["name"] == "matmul")
     assert matmul["gflops"] > 0 and matmul["device"]
     assert all("error" not in line for line in lines)

@@ -232,3 +232,50 @@ def test_lecture_solutions_score_full_marks_and_stubs_zero_through_the_cli(tmp_p
         assert sol["status"] == "graded" and sol["score"] == sol["max_score"], sol
         assert sol["problems"] == "" and sol["flags"] == "", sol
         assert stub["status"] == "graded" and float(stub["score"]) == 0, stub
+
+
+def test_without_sandbox_warns_and_time_limit_per_submission(tmp_path):
+    """--sandbox none: a loud warning, grading still works; --timeout stops a slow submission
+    after the parts that ran (DIR may also be the submitted/ folder itself)."""
+    import nbformat
+
+    course = tmp_path / "course"
+    course.mkdir()
+    source = tmp_path / "source" / fx.ASSIGNMENT
+    source.mkdir(parents=True)
+    nbformat.write(fx.source_notebook(), str(source / f"{fx.ASSIGNMENT}.ipynb"))
+    submitted = tmp_path / "submitted"
+    for student in ("good", "sleeper"):
+        nb = fx.student_notebook()
+        if student == "sleeper":
+            next(c for c in nb.cells if c.source == "print('exploring')").source = "import time\ntime.sleep(120)"
+        (submitted / student / fx.ASSIGNMENT).mkdir(parents=True)
+        nbformat.write(nb, str(submitted / student / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb"))
+    out = tmp_path / "grades.csv"
+    proc = run_cli("grade", fx.ASSIGNMENT, "--submissions", submitted, "--csv", out, "--course", course,
+                   "--source", source.parent, "--sandbox", "none", "--timeout", 25, "--workers", 2)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "WARNING: submissions run WITHOUT a sandbox" in proc.stderr
+    assert "NOT sandboxed" in proc.stdout
+    rows = read_csv(out)
+    assert float(rows["good"]["score"]) == 6
+    sleeper = rows["sleeper"]
+    assert float(sleeper["score"]) == 2 and sleeper["status"] == "graded", sleeper
+    assert "time limit of 25 s was reached" in sleeper["problems"]
+
+
+def test_release_refuses_test_cells_the_grader_cannot_run(tmp_path):
+    import nbformat
+
+    from autograder.notebooks import validate_source
+
+    nb = fx.source_notebook()
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_total")
+    cell.source += "\nassert total_returns is not None"
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, str(path))
+    problems = validate_source(path)
+    assert any("may hold only" in p for p in problems), problems
+    cell.source = 'check("unit9.nope", total_returns)'
+    nbformat.write(nb, str(path))
+    assert any("unknown exercise id" in p for p in validate_source(path))

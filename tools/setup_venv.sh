@@ -16,6 +16,21 @@ if sys.version_info[:2] != (3, 11):
              f"{sys.version.split()[0]}. Run e.g. `make PYTHON=python3.11 setup`.")
 PY
 
+# bubblewrap: the sandbox `python -m autograder grade` runs each submission in. A system
+# package, so installed with apt when we may; grading warns loudly and runs unisolated without it.
+if ! command -v bwrap >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing bubblewrap (apt-get)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q --no-install-recommends bubblewrap >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends bubblewrap >/dev/null 2>&1; } \
+            || echo "setup: WARNING: could not install bubblewrap; grading will run without a sandbox"
+    else
+        echo "setup: WARNING: bubblewrap (bwrap) is missing and cannot be installed here (needs root and apt);"
+        echo "       install it (e.g. sudo apt-get install bubblewrap) before grading submissions"
+    fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
     echo "setup: creating $VENV with $PYTHON"
     "$PYTHON" -m venv "$VENV"
