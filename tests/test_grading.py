@@ -15,7 +15,7 @@ import pytest
 
 from autograder.notebooks import REPO_ROOT, tool_env
 from autograder.sandbox import probe
-from tests import grading_fixture as fx
+import grading_fixture as fx
 
 
 def run_cli(*args, timeout=900):
