@@ -167,7 +167,11 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
     from autograder.registry import get_exercise
     from autograder.sandbox import Limits, build_packages
 
-    known = assignments() if source == SOLUTIONS else sorted(p.name for p in source.iterdir() if p.is_dir())
+    submissions, csv_path, course, source = (Path(p).resolve() for p in (submissions, csv_path, course, source))
+    if not source.is_dir():
+        print(f"error: no source folder {source}", file=sys.stderr)
+        return 2
+    known = assignments() if source == SOLUTIONS.resolve() else sorted(p.name for p in source.iterdir() if p.is_dir())
     if assignment not in known:
         print(f"error: no assignment {assignment!r} in {source} (have: {', '.join(known) or 'none'})",
               file=sys.stderr)

@@ -280,7 +280,10 @@ def kernel_argv(box: Sandbox) -> list[str]:
         for dev in sorted(Path("/dev").glob("nvidia*")):  # GPUs stay usable
             bw += ["--dev-bind", str(dev), str(dev)]
         hidden = _existing_dirs([*box.hide, "/tmp"])
-        hidden = sorted((d for d in hidden if not any(h in d.parents for h in hidden)), key=lambda d: len(d.parts))
+        # parents before children; a folder inside another hidden one needs no mount of its own,
+        # except inside /tmp, whose tmpfs is writable (there it gets its own read-only one)
+        hidden = sorted((d for d in hidden if not any(h in d.parents and h != Path("/tmp") for h in hidden)),
+                        key=lambda d: len(d.parts))
         for d in hidden:  # /tmp: a private scratch of bounded size; the others: empty
             size = box.limits.memory if d == Path("/tmp") else 2**20
             bw += ["--size", str(size), "--tmpfs", str(d)]
