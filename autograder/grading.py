@@ -45,6 +45,7 @@ __all__ = ["CheckSpec", "TestCell", "PlanError", "plan_notebook", "merge", "grad
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 COPY_THRESHOLD = 0.85       # similarity at or above which a solution is flagged as a near-copy
+COPY_PASTE_THRESHOLD = 0.9  # shorter references: similarity as written, docstring included
 COPY_MIN_TOKENS = 60        # shorter references: a correct solution is often token-for-token the same
 MAX_RESTARTS = 3
 
@@ -257,6 +258,24 @@ def _tokens(func: ast.FunctionDef) -> list[str]:
     return out
 
 
+def _raw_tokens(func: ast.FunctionDef) -> list[str]:
+    """Tokens of the function as written (names and docstring kept): a pasted copy matches."""
+    out = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(ast.unparse(func)).readline):
+            if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+                                tokenize.COMMENT, tokenize.ENDMARKER):
+                out.append(tok.string)
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return out
+
+
+def _has_docstring(func: ast.FunctionDef) -> bool:
+    return bool(func.body) and isinstance(func.body[0], ast.Expr) and isinstance(func.body[0].value, ast.Constant) \
+        and isinstance(func.body[0].value.value, str)
+
+
 def similarity(a: ast.FunctionDef, b: ast.FunctionDef) -> float:
     ta, tb = _tokens(a), _tokens(b)
     if not ta or not tb:
@@ -298,14 +317,19 @@ def _reference_functions(names) -> list[tuple[str, ast.FunctionDef]]:
 
 def near_copies(solution_sources: dict[str, str], reference_names) -> list[str]:
     """Flags: solution cells holding a function that is a near-copy of a reference's source."""
-    refs = [(n, f) for n, f in _reference_functions(reference_names) if len(_tokens(f)) >= COPY_MIN_TOKENS]
+    refs = _reference_functions(reference_names)
     flags = []
     for gid, source in solution_sources.items():
         for func in _functions(source):
             for name, ref in refs:
-                score = similarity(func, ref)
-                if score >= COPY_THRESHOLD:
+                score = similarity(func, ref) if len(_tokens(ref)) >= COPY_MIN_TOKENS else 0.0
+                if score < COPY_THRESHOLD and _has_docstring(ref) and _has_docstring(func):
+                    # short references: only a paste (the reference's own docstring and names) counts
+                    raw = difflib.SequenceMatcher(None, _raw_tokens(func), _raw_tokens(ref), autojunk=False).ratio()
+                    score = raw if raw >= COPY_PASTE_THRESHOLD else 0.0
+                if score >= min(COPY_THRESHOLD, COPY_PASTE_THRESHOLD):
                     flags.append(f"near-copy of {name} in {gid} (similarity {score:.2f})")
+                    break
     return flags
 
 

@@ -231,6 +231,10 @@ print("HISTORY", [h for h in In if "collect" + "_to_file" in h or "suite" + "=" 
                                  "    return out\n" + _cell(nb, "total").source)
     out["copies_reference"] = (nb, 6)
 
+    nb = student_notebook()  # a short reference pasted as is (docstring and all)
+    _cell(nb, "standardize").source = inspect.getsource(returns.standardize)
+    out["pastes_short_reference"] = (nb, 6)
+
     nb = student_notebook()  # hard-codes answers for the (public) visible inputs only
     from autograder.registry import get_exercise
     ex = get_exercise("unit4.standardize")
