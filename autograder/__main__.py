@@ -13,12 +13,11 @@ Commands:
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from autograder.notebooks import COURSE, RELEASE, SOLUTIONS, assignments, tool_env, validate_source
+from autograder.notebooks import RELEASE, SOLUTIONS, assignments, run_nbgrader, validate_source
 
 
 def release(names: list[str] | None, out: Path | None = None, quiet: bool = False) -> int:
@@ -48,9 +47,7 @@ def release(names: list[str] | None, out: Path | None = None, quiet: bool = Fals
             extra = [f"--CourseDirectory.release_directory={out.resolve()}",
                      f"--CourseDirectory.db_url=sqlite:///{Path(tmp) / 'gradebook.db'}"]
         for name in names:
-            cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force",
-                   "--log-level=WARN", *extra]
-            proc = subprocess.run(cmd, cwd=COURSE, capture_output=True, text=True, env=tool_env())
+            proc = run_nbgrader("generate_assignment", name, "--force", "--log-level=WARN", *extra)
             if proc.returncode != 0:
                 print(f"error: nbgrader generate_assignment {name} failed:\n{proc.stdout}{proc.stderr}",
                       file=sys.stderr)

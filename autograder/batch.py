@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.notebooks import COURSE, REPO_ROOT, SOLUTIONS, assignments, tool_env
+from autograder.notebooks import COURSE, REPO_ROOT, SOLUTIONS, assignments, run_nbgrader
 
 __all__ = ["grade_assignment", "CSV_COLUMNS", "find_submissions"]
 
@@ -98,13 +98,11 @@ def ensure_assignment(assignment: str, course: Path, source: Path = SOLUTIONS) -
             return
         except MissingEntry:
             pass
-    import subprocess
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
-        cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force", "--log-level=WARN",
-               f"--CourseDirectory.release_directory={tmp}", f"--CourseDirectory.db_url={_db_url(course)}",
-               f"--CourseDirectory.root={course.resolve()}",
-               f"--CourseDirectory.source_directory={source.resolve()}"]
-        proc = subprocess.run(cmd, cwd=COURSE, capture_output=True, text=True, env=tool_env())
+        proc = run_nbgrader("generate_assignment", assignment, "--force", "--log-level=WARN",
+                            f"--CourseDirectory.release_directory={tmp}", f"--CourseDirectory.db_url={_db_url(course)}",
+                            f"--CourseDirectory.root={course.resolve()}",
+                            f"--CourseDirectory.source_directory={source.resolve()}")
         if proc.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{proc.stdout}{proc.stderr}")
 
@@ -171,7 +169,7 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
     if not source.is_dir():
         print(f"error: no source folder {source}", file=sys.stderr)
         return 2
-    known = assignments() if source == SOLUTIONS.resolve() else sorted(p.name for p in source.iterdir() if p.is_dir())
+    known = assignments(source)
     if assignment not in known:
         print(f"error: no assignment {assignment!r} in {source} (have: {', '.join(known) or 'none'})",
               file=sys.stderr)

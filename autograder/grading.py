@@ -23,14 +23,12 @@ import ast
 import asyncio
 import dataclasses
 import difflib
-import hashlib
+import functools
 import inspect
 import io
-import json
 import os
 import secrets
 import shutil
-import sys
 import time
 import tokenize
 import traceback
@@ -235,8 +233,7 @@ class _Canon(ast.NodeTransformer):
         return node
 
     def visit_FunctionDef(self, node):
-        if node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant) \
-                and isinstance(node.body[0].value.value, str):
+        if _has_docstring(node):
             node.body = node.body[1:] or [ast.Pass()]
         node.name = "f"
         node.returns = None
@@ -245,8 +242,8 @@ class _Canon(ast.NodeTransformer):
         return node
 
 
-def _tokens(func: ast.FunctionDef) -> list[str]:
-    text = ast.unparse(_Canon().visit(ast.parse(ast.unparse(func))))
+def _code_tokens(text: str) -> list[str]:
+    """The significant tokens of Python source (no layout, no comments)."""
     out = []
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -258,17 +255,14 @@ def _tokens(func: ast.FunctionDef) -> list[str]:
     return out
 
 
+def _tokens(func: ast.FunctionDef) -> list[str]:
+    """Tokens of the function with variables renamed and the docstring dropped."""
+    return _code_tokens(ast.unparse(_Canon().visit(ast.parse(ast.unparse(func)))))
+
+
 def _raw_tokens(func: ast.FunctionDef) -> list[str]:
     """Tokens of the function as written (names and docstring kept): a pasted copy matches."""
-    out = []
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(ast.unparse(func)).readline):
-            if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-                                tokenize.COMMENT, tokenize.ENDMARKER):
-                out.append(tok.string)
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return out
+    return _code_tokens(ast.unparse(func))
 
 
 def _has_docstring(func: ast.FunctionDef) -> bool:
@@ -291,7 +285,9 @@ def _functions(source: str) -> list[ast.FunctionDef]:
     return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
-def _reference_functions(names) -> list[tuple[str, ast.FunctionDef]]:
+@functools.lru_cache(maxsize=None)
+def _reference_functions(names: tuple[str, ...]) -> list[tuple[str, ast.FunctionDef]]:
+    """(name, parsed source) of each reference; parsed once per process."""
     import importlib
 
     out = []
@@ -317,7 +313,7 @@ def _reference_functions(names) -> list[tuple[str, ast.FunctionDef]]:
 
 def near_copies(solution_sources: dict[str, str], reference_names) -> list[str]:
     """Flags: solution cells holding a function that is a near-copy of a reference's source."""
-    refs = _reference_functions(reference_names)
+    refs = _reference_functions(tuple(reference_names))
     flags = []
     for gid, source in solution_sources.items():
         for func in _functions(source):
@@ -395,6 +391,15 @@ def _read_record(path: Path):
             os.close(fd)
 
 
+def _zero_parts(result: dict, nb_name: str, tests: dict[str, TestCell], message: str) -> dict:
+    """Enter every test cell of the notebook in ``result["parts"]`` with 0 points so far."""
+    parts = result["parts"]
+    for t in tests.values():
+        parts[f"{nb_name}:{t.grade_id}"] = {"notebook": nb_name, "grade_id": t.grade_id, "points": t.points,
+                                            "score": 0.0, "passed": False, "message": message}
+    return parts
+
+
 def _stream(text: str, name: str = "stdout"):
     return nbformat.v4.new_output("stream", name=name, text=text)
 
@@ -408,10 +413,7 @@ async def _grade_notebook(job: Job, box, source_path: Path, student_path: Path, 
     limits = box.limits
     nb_name = source_path.name
     source_nb, tests = plan_notebook(source_path)
-    parts = result["parts"]
-    for t in tests.values():
-        parts[f"{nb_name}:{t.grade_id}"] = {"notebook": nb_name, "grade_id": t.grade_id, "points": t.points,
-                                            "score": 0.0, "passed": False, "message": "not run"}
+    parts = _zero_parts(result, nb_name, tests, "not run")
     try:
         student_nb = read_notebook(student_path)
     except NotebookError as exc:
@@ -544,7 +546,7 @@ async def _grade_notebook(job: Job, box, source_path: Path, student_path: Path, 
             new.outputs.append(_stream("\n".join(lines) + "\n", "stdout" if passed else "stderr"))
             new.metadata["autograder"] = {"score": part["score"], "points": test.points, "passed": passed}
     finally:
-        await kernel.shutdown()
+        await kernel.kill()  # nothing in a grading kernel is worth a graceful shutdown
         if job.autograded:
             dest = Path(job.autograded)
             dest.mkdir(parents=True, exist_ok=True)
@@ -575,11 +577,7 @@ async def _grade(job: Job) -> dict:
             student_path = workdir / source.name
             if not student_path.is_file():
                 result["failures"].append(f"{source.name}: not submitted")
-                nb_source, tests = plan_notebook(source)
-                for t in tests.values():
-                    result["parts"][f"{source.name}:{t.grade_id}"] = {
-                        "notebook": source.name, "grade_id": t.grade_id, "points": t.points, "score": 0.0,
-                        "passed": False, "message": "not submitted"}
+                _zero_parts(result, source.name, plan_notebook(source)[1], "not submitted")
                 continue
             await _grade_notebook(job, box, source, student_path, deadline, result)
     finally:

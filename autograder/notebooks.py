@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 
 __all__ = ["read_notebook", "validate_source", "NotebookError", "REPO_ROOT", "SOLUTIONS",
-           "RELEASE", "COURSE", "assignments", "tool_env", "ipc_kernel_manager"]
+           "RELEASE", "COURSE", "assignments", "tool_env", "run_nbgrader", "ipc_kernel_manager"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO_ROOT / "solutions"
@@ -106,12 +106,20 @@ def validate_source(path: Path) -> list[str]:
     return problems
 
 
-def assignments() -> list[str]:
-    """Assignment names: the folders of ``solutions/`` that hold notebooks."""
-    if not SOLUTIONS.is_dir():
+def assignments(source: Path = SOLUTIONS) -> list[str]:
+    """Assignment names: the folders of ``source`` (default ``solutions/``) that hold notebooks."""
+    if not source.is_dir():
         return []
-    return sorted(p.name for p in SOLUTIONS.iterdir()
+    return sorted(p.name for p in source.iterdir()
                   if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb")))
+
+
+def run_nbgrader(*args: str):
+    """``nbgrader ARGS`` from ``course/`` (its nbgrader_config.py applies), output captured."""
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=COURSE, capture_output=True,
+                          text=True, env=tool_env())
 
 
 def tool_env(**extra: str) -> dict[str, str]:

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import html
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import nbformat
 
-from autograder.notebooks import COURSE, NotebookError, read_notebook, tool_env
+from autograder.notebooks import COURSE, NotebookError, read_notebook, run_nbgrader, tool_env
 
 __all__ = ["feedback", "export", "self_check"]
 
@@ -88,9 +86,8 @@ def export(to: Path, course: Path = COURSE) -> int:
     if not db.is_file():
         print(f"error: no gradebook at {db}", file=sys.stderr)
         return 2
-    cmd = [sys.executable, "-m", "nbgrader", "export", f"--to={to.resolve()}", "--log-level=WARN",
-           f"--CourseDirectory.db_url=sqlite:///{db}", f"--CourseDirectory.root={course.resolve()}"]
-    proc = subprocess.run(cmd, cwd=COURSE, capture_output=True, text=True, env=tool_env())
+    proc = run_nbgrader("export", f"--to={to.resolve()}", "--log-level=WARN",
+                        f"--CourseDirectory.db_url=sqlite:///{db}", f"--CourseDirectory.root={course.resolve()}")
     if proc.returncode != 0:
         print(f"error: nbgrader export failed:\n{proc.stdout}{proc.stderr}", file=sys.stderr)
         return 1
@@ -133,7 +130,7 @@ async def _self_check(path: Path, cell_timeout: float) -> int:
                 elif r.status in ("timeout", "dead"):
                     print(f"cell {index}: {r.detail}")
         finally:
-            await kernel.shutdown()
+            await kernel.kill()
     if not results:
         print(f"{path}: no test cells")
         return 1

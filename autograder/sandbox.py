@@ -122,6 +122,14 @@ def _module_file(package_dir: Path, dotted: str) -> tuple[Path, str] | None:
     return None
 
 
+def package_dir(package: str) -> Path:
+    """The folder a package is imported from (for ours, the editable install's source)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(f"cannot find the package {package}")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
 def build_packages(withheld: list[str], dest: Path) -> dict[str, Path]:
     """Copies of ``autograder`` and ``lecture_lib`` in ``dest`` with ``withheld`` functions
     replaced by a ``raise``; returns ``{package name: copy}``. Raises ValueError naming a
@@ -129,10 +137,7 @@ def build_packages(withheld: list[str], dest: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     by_file: dict[tuple[str, Path], set[str]] = {}
     for package in ("autograder", "lecture_lib"):
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            raise ValueError(f"cannot find the package {package}")
-        src = Path(list(spec.submodule_search_locations)[0])
+        src = package_dir(package)
         copy = dest / package
         shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         out[package] = copy
@@ -144,7 +149,7 @@ def build_packages(withheld: list[str], dest: Path) -> dict[str, Path]:
                 raise ValueError(f"withheld function {name}: no such module")
             by_file.setdefault((package, found[0]), set()).add(found[1])
     for (package, path), quals in by_file.items():
-        rel = path.relative_to(Path(list(importlib.util.find_spec(package).submodule_search_locations)[0]))
+        rel = path.relative_to(package_dir(package))
         module = ".".join([package, *rel.with_suffix("").parts]).removesuffix(".__init__")
         text, done = _withhold_in_module(path.read_text(encoding="utf-8"), quals, module)
         missing = quals - done
@@ -252,11 +257,7 @@ class Sandbox:
 
     def package_targets(self) -> dict[Path, Path]:
         """Where each package is imported from (the editable install's path) -> its copy."""
-        targets = {}
-        for name, copy in self.packages.items():
-            spec = importlib.util.find_spec(name)
-            targets[Path(list(spec.submodule_search_locations)[0])] = copy
-        return targets
+        return {package_dir(name): copy for name, copy in self.packages.items()}
 
 
 def _existing_dirs(paths) -> list[Path]:

@@ -112,6 +112,20 @@ def _exploration(nb):
     return next(c for c in nb.cells if c.source == "print('exploring')")
 
 
+# (student, code of the exploration cell between the parts, expected score): every part still counts
+EXPLORATION_ATTACKS = [
+    ("swallows_interrupt", "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+                           "    except KeyboardInterrupt:\n        pass", 6),
+    ("kills_kernel", "import os\nos._exit(1)", 6),
+    ("eats_memory", "hog = []\nwhile True:\n    hog.append(bytearray(2**28))", 6),
+    ("fork_bomb", "import os, time\nfor i in range(10_000):\n    try:\n        if os.fork() == 0:\n"
+                  "            time.sleep(1); os._exit(0)\n    except OSError:\n        break\n"
+                  "print('forks stopped at', i)\n"
+                  "while True:\n    try:\n        os.wait()\n    except ChildProcessError:\n        break", 6),
+    ("huge_output", "print('x' * 30_000_000)", 6),
+]
+
+
 def submissions(repo: Path, course: Path) -> dict[str, tuple[object, float]]:
     """{student: (notebook or raw text, expected score)}."""
     import lecture_lib.returns as returns
@@ -175,33 +189,14 @@ print("HISTORY", [h for h in In if "collect" + "_to_file" in h or "suite" + "=" 
 """
     out["snoops"] = (nb, 6)
 
-    nb = student_notebook()
-    _exploration(nb).source = ("import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
-                               "    except KeyboardInterrupt:\n        pass")
-    out["swallows_interrupt"] = (nb, 6)
-
-    nb = student_notebook()
-    _exploration(nb).source = "import os\nos._exit(1)"
-    out["kills_kernel"] = (nb, 6)
+    for student, code, score in EXPLORATION_ATTACKS:  # the cell between the parts misbehaves
+        nb = student_notebook()
+        _exploration(nb).source = code
+        out[student] = (nb, score)
 
     nb = student_notebook()
     _cell(nb, "total").source = "import os\nos._exit(1)\n" + _cell(nb, "total").source
     out["dies_in_solution"] = (nb, 3)
-
-    nb = student_notebook()
-    _exploration(nb).source = "hog = []\nwhile True:\n    hog.append(bytearray(2**28))"
-    out["eats_memory"] = (nb, 6)
-
-    nb = student_notebook()
-    _exploration(nb).source = ("import os, time\nfor i in range(10_000):\n    try:\n        if os.fork() == 0:\n"
-                               "            time.sleep(1); os._exit(0)\n    except OSError:\n        break\n"
-                               "print('forks stopped at', i)\n"
-                               "while True:\n    try:\n        os.wait()\n    except ChildProcessError:\n        break")
-    out["fork_bomb"] = (nb, 6)
-
-    nb = student_notebook()
-    _exploration(nb).source = "print('x' * 30_000_000)"
-    out["huge_output"] = (nb, 6)
 
     nb = student_notebook()
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_total"]
