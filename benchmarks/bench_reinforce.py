@@ -26,8 +26,8 @@ import torch.nn.functional as F
 from common import QUICK, emit
 
 from lecture_lib import Batches, get_device, images_to_vectors, load_mnist, seed_everything, train
-from lecture_lib.policy_gradient import (CategoricalPolicy, MNISTBandit, MovingAverageBaseline,
-                                         batch_mean_baseline, flat_grad,
+from lecture_lib.policy_gradient import (CategoricalPolicy, LearnedBaseline, MNISTBandit,
+                                         MovingAverageBaseline, batch_mean_baseline, flat_grad,
                                          leave_one_out_baseline, optimal_constant_baseline,
                                          reinforce_loss, sample_actions, score_function_logits)
 from lecture_lib.estimators import gradient_variance
@@ -67,8 +67,8 @@ def make_loss(variant: str, policy, value_net, bandit: MNISTBandit, moving: Movi
             g2 = score_function_logits(logits, actions).pow(2).sum(-1).detach()
             return reinforce_loss(chosen, rewards - optimal_constant_baseline(rewards, g2))
         if variant == "learned":
-            b = value_net(xb)[:, 0]
-            return reinforce_loss(chosen, rewards - b.detach()) + F.mse_loss(b, rewards)
+            b, b_loss = value_net.loss(xb, rewards)
+            return reinforce_loss(chosen, rewards - b) + b_loss
         raise ValueError(variant)
 
     return loss
@@ -102,8 +102,7 @@ def main() -> None:
         for seed in SEEDS:
             seed_everything(seed)
             policy = CategoricalPolicy().to(device)
-            value_net = torch.nn.Sequential(torch.nn.Linear(784, 64), torch.nn.ReLU(),
-                                            torch.nn.Linear(64, 1)).to(device)
+            value_net = LearnedBaseline().to(device)
             params = list(policy.parameters()) + (list(value_net.parameters()) if variant == "learned" else [])
             optimizer = torch.optim.Adam(params, lr=1e-3)
             moving = MovingAverageBaseline(0.9)

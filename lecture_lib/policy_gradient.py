@@ -12,7 +12,12 @@ unbiased (``E[grad log pi] = 0``) and can cut its variance (measured with
 :func:`lecture_lib.estimators.gradient_variance` over repeated :func:`flat_grad` estimates).
 
 MNIST classification as a one-step environment: the state is an image, the action a
-digit, the reward ``r_correct`` if it is the label and ``r_wrong`` otherwise.
+digit, the reward ``r_correct`` if it is the label and ``r_wrong`` otherwise (a constant
+offset added to every reward: ``r_correct = 11, r_wrong = 10`` and so on).
+
+Baselines: none, the batch mean, a moving average over batches, a learned per-input
+estimate ``b(x)`` of the expected reward, the variance-minimizing constant, and, with
+several sampled actions per input, leave-one-out.
 
 Defined in: unit 3.
 """
@@ -30,7 +35,7 @@ from lecture_lib.runtime import rand
 __all__ = [
     "CategoricalPolicy", "sample_actions", "score_function_logits", "exact_policy_gradient",
     "reinforce_loss", "MNISTBandit", "batch_mean_baseline", "MovingAverageBaseline",
-    "optimal_constant_baseline", "leave_one_out_baseline", "flat_grad",
+    "optimal_constant_baseline", "leave_one_out_baseline", "LearnedBaseline", "flat_grad",
 ]
 
 
@@ -134,6 +139,33 @@ def leave_one_out_baseline(rewards: torch.Tensor) -> torch.Tensor:
     if s < 2:
         raise ValueError("leave-one-out needs at least 2 samples per input")
     return (rewards.sum(dim=0, keepdim=True) - rewards) / (s - 1)
+
+
+class LearnedBaseline(nn.Module):
+    """A learned per-input baseline ``b(x)``: a small MLP regressed onto the rewards.
+
+    ``forward(x)`` gives ``(B,)``; ``loss(x, rewards)`` is the regression loss to add to the
+    policy's, and returns the baseline *detached* for the advantages, so the policy's loss
+    does not train it and the advantage ``r - b(x)`` stays a constant for the policy::
+
+        b, b_loss = baseline.loss(x, rewards)
+        total = reinforce_loss(log_probs, rewards - b) + b_loss
+
+    Unbiased because ``b(x)`` does not depend on the sampled action. The step into
+    actor-critic: a learned value of the state instead of a constant.
+    """
+
+    def __init__(self, in_dim: int = 784, hidden: int = 64):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)[:, 0]
+
+    def loss(self, x: torch.Tensor, rewards: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(b(x).detach(), mean squared error of b(x) against the rewards)``."""
+        b = self(x)
+        return b.detach(), F.mse_loss(b, rewards.to(b.dtype))
 
 
 def flat_grad(loss: torch.Tensor, params: list[torch.Tensor], retain_graph: bool = False) -> torch.Tensor:

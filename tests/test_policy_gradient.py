@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lecture_lib.policy_gradient import (CategoricalPolicy, MNISTBandit, MovingAverageBaseline,
+from lecture_lib.policy_gradient import (CategoricalPolicy, LearnedBaseline, MNISTBandit, MovingAverageBaseline,
                                          batch_mean_baseline, exact_policy_gradient,
                                          flat_grad, leave_one_out_baseline, optimal_constant_baseline,
                                          reinforce_loss, sample_actions, score_function_logits)
@@ -103,6 +103,40 @@ def test_baselines():
     m.update(torch.tensor([2.0]))
     m.update(torch.tensor([4.0]))
     assert m.value == 0.5 * (0.5 * 2.0) + 0.5 * 4.0
+
+
+def test_learned_baseline_fits_the_expected_reward_per_input_and_stays_out_of_the_policy_loss():
+    torch.manual_seed(0)
+    # Two kinds of input; the reward is 1 with probability 0.2 for one kind, 0.9 for the other.
+    kind = torch.randint(0, 2, (4096,))
+    x = torch.nn.functional.one_hot(kind, 2).float() + 0.05 * torch.randn(4096, 2)
+    p_reward = torch.tensor([0.2, 0.9])[kind]
+    baseline = LearnedBaseline(in_dim=2, hidden=16)
+    opt = torch.optim.Adam(baseline.parameters(), lr=3e-3)
+    for step in range(800):
+        idx = torch.randint(0, 4096, (1024,))
+        rewards = torch.bernoulli(p_reward[idx])
+        b, b_loss = baseline.loss(x[idx], rewards)
+        assert b.shape == (1024,) and not b.requires_grad and b_loss.ndim == 0
+        opt.zero_grad()
+        b_loss.backward()
+        opt.step()
+    with torch.no_grad():
+        fitted = baseline(x)
+    for k, p in ((0, 0.2), (1, 0.9)):
+        assert abs(fitted[kind == k].mean().item() - p) < 0.05
+    # Used as the baseline, b(x) adds nothing to the policy's gradient in expectation, and
+    # (detached) no gradient reaches the baseline through the policy's loss.
+    logits = torch.randn(8, 2)
+    table = torch.rand(8, 2)
+    b_rows = baseline(torch.randn(8, 2)).detach()
+    assert torch.allclose(exact_policy_gradient(logits, table - b_rows[:, None]),
+                          exact_policy_gradient(logits, table), atol=1e-6)
+    opt.zero_grad(set_to_none=True)
+    b, _ = baseline.loss(x[:8], table[:, 0])
+    log_probs = torch.log_softmax(logits.requires_grad_(), -1)[:, 0]
+    reinforce_loss(log_probs, table[:, 0] - b).backward()
+    assert all(param.grad is None or not param.grad.any() for param in baseline.parameters())
 
 
 def test_reinforce_loss_gradient_is_weighted_supervised_gradient():
