@@ -12,8 +12,8 @@ unbiased (``E[grad log pi] = 0``) and can cut its variance (measured with
 :func:`lecture_lib.estimators.gradient_variance` over repeated :func:`flat_grad` estimates).
 
 MNIST classification as a one-step environment: the state is an image, the action a
-digit, the reward ``r_correct`` if it is the label and ``r_wrong`` otherwise (a constant
-offset added to every reward: ``r_correct = 11, r_wrong = 10`` and so on).
+digit, the reward ``r_correct`` if it is the label and ``r_wrong`` otherwise (1 and 0, or
+shifted by a constant offset: 11 and 10, -9 and -10).
 
 Baselines: none, the batch mean, a moving average over batches, a learned per-input
 estimate ``b(x)`` of the expected reward, the variance-minimizing constant, and, with

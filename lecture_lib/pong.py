@@ -122,8 +122,9 @@ def train_pong(cfg: PongConfig, seed: int = 0, device: torch.device | str = "cpu
     running = np.zeros(cfg.num_envs)
     history = PongHistory()
     start = time.perf_counter()
-    meter = tqdm(total=cfg.total_steps, desc="pong", unit="step", disable=not progress_enabled(bar),
-                 mininterval=1.0)
+    per_update = cfg.num_envs * cfg.steps_per_update
+    meter = tqdm(total=-(-cfg.total_steps // per_update) * per_update, desc="pong", unit="step",
+                 disable=not progress_enabled(bar), mininterval=1.0)
     try:
         while history.steps < cfg.total_steps:
             states, actions, rewards, ends = [], [], [], []
@@ -153,7 +154,7 @@ def train_pong(cfg: PongConfig, seed: int = 0, device: torch.device | str = "cpu
             loss.backward()
             opt.step()
             history.updates += 1
-            meter.update(cfg.num_envs * cfg.steps_per_update)
+            meter.update(per_update)
             if history.episode_returns:
                 meter.set_postfix(games=len(history.episode_returns),
                                   last20=f"{np.mean(history.episode_returns[-20:]):+.1f}", refresh=False)
