@@ -270,11 +270,14 @@ def _has_docstring(func: ast.FunctionDef) -> bool:
         and isinstance(func.body[0].value.value, str)
 
 
-def similarity(a: ast.FunctionDef, b: ast.FunctionDef) -> float:
-    ta, tb = _tokens(a), _tokens(b)
-    if not ta or not tb:
+def _ratio(a: list[str], b: list[str]) -> float:
+    if not a or not b:
         return 0.0
-    return difflib.SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def similarity(a: ast.FunctionDef, b: ast.FunctionDef) -> float:
+    return _ratio(_tokens(a), _tokens(b))
 
 
 def _functions(source: str) -> list[ast.FunctionDef]:
@@ -285,9 +288,17 @@ def _functions(source: str) -> list[ast.FunctionDef]:
     return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Reference:
+    name: str
+    tokens: tuple[str, ...]        # variables renamed, docstring dropped
+    raw_tokens: tuple[str, ...]    # as written
+    has_docstring: bool
+
+
 @functools.lru_cache(maxsize=None)
-def _reference_functions(names: tuple[str, ...]) -> list[tuple[str, ast.FunctionDef]]:
-    """(name, parsed source) of each reference; parsed once per process."""
+def _reference_functions(names: tuple[str, ...]) -> list[_Reference]:
+    """Each reference's tokens; parsed and tokenized once per process."""
     import importlib
 
     out = []
@@ -306,7 +317,8 @@ def _reference_functions(names: tuple[str, ...]) -> list[tuple[str, ast.Function
                 break
             funcs = _functions(inspect.cleandoc("\n" + src) if src.startswith((" ", "\t")) else src)
             if funcs:
-                out.append((name, funcs[0]))
+                f = funcs[0]
+                out.append(_Reference(name, tuple(_tokens(f)), tuple(_raw_tokens(f)), _has_docstring(f)))
             break
     return out
 
@@ -317,14 +329,16 @@ def near_copies(solution_sources: dict[str, str], reference_names) -> list[str]:
     flags = []
     for gid, source in solution_sources.items():
         for func in _functions(source):
-            for name, ref in refs:
-                score = similarity(func, ref) if len(_tokens(ref)) >= COPY_MIN_TOKENS else 0.0
-                if score < COPY_THRESHOLD and _has_docstring(ref) and _has_docstring(func):
+            tokens = _tokens(func)
+            raw_tokens = _raw_tokens(func) if _has_docstring(func) else None
+            for ref in refs:
+                score = _ratio(tokens, ref.tokens) if len(ref.tokens) >= COPY_MIN_TOKENS else 0.0
+                if score < COPY_THRESHOLD and ref.has_docstring and raw_tokens is not None:
                     # short references: only a paste (the reference's own docstring and names) counts
-                    raw = difflib.SequenceMatcher(None, _raw_tokens(func), _raw_tokens(ref), autojunk=False).ratio()
+                    raw = _ratio(raw_tokens, ref.raw_tokens)
                     score = raw if raw >= COPY_PASTE_THRESHOLD else 0.0
                 if score >= min(COPY_THRESHOLD, COPY_PASTE_THRESHOLD):
-                    flags.append(f"near-copy of {name} in {gid} (similarity {score:.2f})")
+                    flags.append(f"near-copy of {ref.name} in {gid} (similarity {score:.2f})")
                     break
     return flags
 
@@ -515,8 +529,7 @@ async def _grade_notebook(job: Job, box, source_path: Path, student_path: Path, 
                 if r.status in ("timeout", "dead"):
                     verdict_text = f"{chk.exercise} ({chk.suite}): not graded: {r.detail}"
                     result["problems"].append(f"{nb_name}: test {cell.grade_id}: {r.detail}")
-                    if not await ensure_kernel():
-                        pass
+                    await ensure_kernel()  # for the next check or cell; a failure shows there
                 else:
                     try:
                         record = _read_record(record_path)

@@ -25,8 +25,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from lecture_lib.policy_gradient import sample_actions
-from lecture_lib.train import progress_enabled
 from lecture_lib.returns import discounted_returns, standardize
+from lecture_lib.train import progress_enabled
 
 __all__ = ["PONG_ACTIONS", "preprocess", "FrameDifference", "PongPolicy", "make_pong_envs", "PongConfig",
            "train_pong"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lecture_lib.policy_gradient import (CategoricalPolicy, LearnedBaseline, MNISTBandit, MovingAverageBaseline,
-                                         batch_mean_baseline, exact_policy_gradient,
+from lecture_lib.policy_gradient import (CategoricalPolicy, LearnedBaseline, MNISTBandit,
+                                         MovingAverageBaseline, batch_mean_baseline, exact_policy_gradient,
                                          flat_grad, leave_one_out_baseline, optimal_constant_baseline,
                                          reinforce_loss, sample_actions, score_function_logits)
 from lecture_lib.estimators import gradient_variance
