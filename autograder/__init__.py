@@ -5,7 +5,7 @@ Test cells use :func:`check`; the instructor CLI is ``python -m autograder``.
 
 from autograder.checks import CheckFailed, Verdict, case_inputs, check, collect, judge
 from autograder.registry import Case, Exercise, all_exercises, get_exercise
-from autograder.serialize import dumps, loads
+from autograder_kernel.serialize import dumps, loads
 
 __all__ = ["check", "collect", "judge", "Verdict", "CheckFailed", "case_inputs", "Case",
            "Exercise", "get_exercise", "all_exercises", "dumps", "loads"]

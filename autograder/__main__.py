@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per submission (default 3600)")
     p.add_argument("--memory", default="4G", help="memory per submission (default 4G)")
     p.add_argument("--max-procs", type=int, default=256, help="processes+threads per submission (default 256)")
+    p.add_argument("--disk", default="1G", help="bytes a submission's kernel may write in all (default 1G)")
     p.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto",
                    help="auto: bubblewrap when it works, else run unisolated with a warning")
     p.add_argument("--full", action="store_true", help="run the notebooks' full settings (default: fast)")
@@ -101,11 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.batch import grade_assignment
         from autograder.sandbox import parse_size
         try:
-            memory = parse_size(args.memory)
+            memory, disk = parse_size(args.memory), parse_size(args.disk)
         except ValueError as exc:
             parser.error(str(exc))
         limits = {"cell_timeout": args.cell_timeout, "timeout": args.timeout, "memory": memory,
-                  "max_procs": args.max_procs}
+                  "max_procs": args.max_procs, "disk": disk}
         return grade_assignment(args.assignment, args.submissions, args.csv, workers=args.workers,
                                 limits=limits, sandbox=args.sandbox, fast=not args.full,
                                 progress=not args.no_progress, update_gradebook=not args.no_gradebook,

@@ -22,36 +22,83 @@ import concurrent.futures as cf
 import csv
 import multiprocessing
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from autograder.notebooks import COURSE, REPO_ROOT, SOLUTIONS, assignments, run_nbgrader
+from autograder.notebooks import COURSE, SOLUTIONS, assignments, run_nbgrader, tool_env
+from autograder.safe_files import printable, read_regular
 
-__all__ = ["grade_assignment", "CSV_COLUMNS", "find_submissions"]
+__all__ = ["grade_assignment", "CSV_COLUMNS", "find_submissions", "csv_safe", "open_gradebook"]
 
 CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "problems", "flags", "parts",
                "seconds"]
 
 
-def find_submissions(root: Path, assignment: str) -> list[tuple[str, Path]]:
-    root = root / "submitted" if (root / "submitted").is_dir() else root
+def find_submissions(root: Path, assignment: str) -> list[tuple[str, Path, str | None]]:
+    """``(student id, folder, why it cannot be graded or None)`` for every student entry.
+
+    ``root`` is a course folder holding ``submitted/`` or the ``submitted`` folder itself. It
+    is the submitted folder when ``root/submitted/<assignment>`` is a folder (a student named
+    ``submitted`` handed in the assignment), or when ``root`` has no ``submitted`` folder.
+    Every entry of it is a student (any name): a folder without the assignment did not hand it
+    in (no row); an entry that is a symbolic link, a file or anything else, or an assignment
+    entry that is not a plain folder, gets a row saying so. Only hidden files such as
+    ``.DS_Store`` are skipped.
+    """
+    import stat
+
+    nested = root / "submitted"
+    if nested.is_dir() and not nested.is_symlink() and not (nested / assignment).is_dir():
+        root = nested
     if not root.is_dir():
         raise FileNotFoundError(f"no submissions folder {root}")
     out = []
-    for student in sorted(root.iterdir()):
-        if student.name.startswith(".") or not student.is_dir() or student.is_symlink():
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        st = entry.stat(follow_symlinks=False)
+        folder = Path(entry.path) / assignment
+        if stat.S_ISLNK(st.st_mode):
+            out.append((entry.name, folder, "refused: the student's folder is a symbolic link"))
             continue
-        folder = student / assignment
-        if folder.is_dir() and not folder.is_symlink():
-            out.append((student.name, folder))
+        if not stat.S_ISDIR(st.st_mode):
+            if not entry.name.startswith("."):
+                out.append((entry.name, folder, "refused: the student's entry is a file, not a folder"))
+            continue
+        try:
+            sub = os.stat(folder, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISDIR(sub.st_mode):
+            out.append((entry.name, folder, None))
+        elif stat.S_ISLNK(sub.st_mode):
+            out.append((entry.name, folder, f"refused: {assignment} is a symbolic link, not a folder"))
+        else:
+            out.append((entry.name, folder, f"refused: {assignment} is a file, not a folder (hand in the folder)"))
     return out
 
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+
+
+def csv_safe(value) -> str:
+    """A CSV cell no spreadsheet runs as a formula: text that starts with ``= + - @``, a tab or
+    a carriage return gets a leading apostrophe (OWASP's advice); plain numbers stay numbers.
+    Control characters are shown as escapes."""
+    text = str(value)
+    if _NUMBER.match(text):
+        return text
+    text = printable(text, limit=10_000)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
 def _row(result: dict, max_score: float) -> dict:
@@ -77,22 +124,44 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for row in sorted(rows, key=lambda r: r["student_id"]):
-            writer.writerow(row)
+            writer.writerow({k: csv_safe(v) for k, v in row.items()})
     os.replace(tmp, path)
 
 
 # ----------------------------------------------------------------- gradebook
 
-def _db_url(course: Path) -> str:
-    return "sqlite:///" + str(course / "gradebook.db")
+def _db_url(course: Path, name: str = "gradebook.db") -> str:
+    return "sqlite:///" + str(course / name)
+
+
+def open_gradebook(course: Path):
+    """The course's gradebook (``course/gradebook.db``), created when missing. Creating one
+    runs nbgrader's ``alembic`` from PATH, so this environment's ``bin/`` goes on PATH however
+    the CLI was started; a new gradebook is built under a temporary name and renamed into
+    place only when complete, so a failure leaves nothing half-built."""
+    from nbgrader.api import Gradebook
+
+    os.environ["PATH"] = tool_env()["PATH"]
+    db = course / "gradebook.db"
+    if not db.exists():
+        tmp_name = f".gradebook-{os.getpid()}-{time.monotonic_ns()}.db"
+        try:
+            Gradebook(_db_url(course, tmp_name)).close()
+            os.replace(course / tmp_name, db)
+        except BaseException as exc:
+            (course / tmp_name).unlink(missing_ok=True)
+            if isinstance(exc, Exception):
+                raise RuntimeError(f"the gradebook {db} could not be created: {type(exc).__name__}: {exc}") from None
+            raise
+    return Gradebook(_db_url(course))
 
 
 def ensure_assignment(assignment: str, course: Path, source: Path = SOLUTIONS) -> None:
     """Make sure the gradebook knows the assignment (``nbgrader generate_assignment`` into a
     throw-away release folder, so ``notebooks/`` is not touched)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    with Gradebook(_db_url(course)) as gb:
+    with open_gradebook(course) as gb:
         try:
             gb.find_assignment(assignment)
             return
@@ -109,9 +178,19 @@ def ensure_assignment(assignment: str, course: Path, source: Path = SOLUTIONS) -
 
 def record_grades(gb, result: dict, timestamp: str | None = None) -> None:
     """Write one submission's scores (every grade cell: a re-grade replaces them all)."""
-    from nbgrader.api import MissingEntry
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
 
     student, assignment = result["student"], result["assignment"]
+    with warnings.catch_warnings():  # nbgrader's own autoflush notices on a fresh gradebook
+        warnings.simplefilter("ignore", SAWarning)
+        _record_grades(gb, student, assignment, result, timestamp)
+
+
+def _record_grades(gb, student: str, assignment: str, result: dict, timestamp: str | None) -> None:
+    from nbgrader.api import MissingEntry
+
     gb.update_or_create_student(student)
     kwargs = {"timestamp": timestamp} if timestamp else {}
     gb.update_or_create_submission(assignment, student, **kwargs)
@@ -129,7 +208,7 @@ def record_grades(gb, result: dict, timestamp: str | None = None) -> None:
 
 def _timestamp(folder: Path) -> str | None:
     try:
-        text = (folder / "timestamp.txt").read_text().strip()
+        text = read_regular(folder / "timestamp.txt", max_bytes=200).decode("utf-8").strip()
         from nbgrader.utils import parse_utc
         parse_utc(text)
         return text
@@ -157,6 +236,20 @@ def _warn(text: str) -> None:
     print(f"{bar}\nWARNING: {text}\n{bar}", file=sys.stderr, flush=True)
 
 
+def _scratch_root() -> Path:
+    """The grader's private folder (mode 0700): short, so that socket paths stay far below
+    the 107-byte limit whatever the student ids are."""
+    base = Path(tempfile.gettempdir())
+    if len(str(base)) > 40:
+        base = Path("/tmp")
+    return Path(tempfile.mkdtemp(prefix="ag-", dir=base))
+
+
+def _failed(student: str, assignment: str, why: str) -> dict:
+    return {"student": student, "assignment": assignment, "parts": {}, "problems": [], "flags": [],
+            "seconds": 0.0, "failures": [why]}
+
+
 def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, workers: int | None = None,
                      limits: dict | None = None, sandbox: str = "auto", fast: bool = True,
                      course: Path = COURSE, source: Path = SOLUTIONS, progress: bool = True,
@@ -176,11 +269,16 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
         return 2
     notebooks = sorted((source / assignment).glob("*.ipynb"))
     max_score, withheld = 0.0, set()
+    all_parts: dict[str, dict] = {}  # every part of the assignment, at 0: what a failed grading records
     try:
         for nb in notebooks:
             _, tests = plan_notebook(nb)
             max_score += sum(t.points for t in tests.values())
             withheld |= {n for t in tests.values() for c in t.checks for n in get_exercise(c.exercise).withholds}
+            for t in tests.values():
+                all_parts[f"{nb.name}:{t.grade_id}"] = {"notebook": nb.name, "grade_id": t.grade_id,
+                                                        "points": t.points, "score": 0.0, "passed": False,
+                                                        "message": "not graded"}
     except (PlanError, ValueError) as exc:
         print(f"error: cannot grade {assignment}: {exc}", file=sys.stderr)
         return 2
@@ -201,7 +299,11 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
     workers = max(1, workers or os.cpu_count() or 1)
     lim = Limits(**(limits or {}))
     if update_gradebook:
-        ensure_assignment(assignment, course, source)
+        try:
+            ensure_assignment(assignment, course, source)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     try:  # the kernels read MNIST read-only: make sure the cache exists
         from lecture_lib.data import prepare_mnist
         prepare_mnist()
@@ -210,44 +312,35 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
               file=sys.stderr)
     from lecture_lib.data import data_dir
 
-    scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
+    scratch = _scratch_root()
     rows: list[dict] = []
     gradebook_errors: list[str] = []
     start = time.monotonic()
     try:
-        packages = build_packages(sorted(withheld), scratch / "packages")
-        workroot = scratch / "work"
-        workroot.mkdir()
-        hide = [REPO_ROOT, course, submissions.resolve(), scratch, Path.home(), source.resolve()]
-        if csv_path.resolve().parent != Path("/"):
-            hide.append(csv_path.resolve().parent)
-        expose = [Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent,
-                  data_dir().resolve()]
+        lib = build_packages(sorted(withheld), scratch / "lib")
         threads = str(max(1, (os.cpu_count() or 1) // workers))
         env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-               "COURSE_FAST": "1" if fast else "0", "COURSE_DATA": str(data_dir().resolve()),
+               "COURSE_FAST": "1" if fast else "0",
                "COURSE_PROGRESS": "0", "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
                "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
         if "COURSE_DEVICE" in os.environ:
             env["COURSE_DEVICE"] = os.environ["COURSE_DEVICE"]
         jobs = {student: Job(student=student, assignment=assignment, submission=str(folder),
-                             notebooks=[str(n) for n in notebooks], workroot=str(workroot),
-                             packages={k: str(v) for k, v in packages.items()},
-                             hide=[str(h) for h in hide], expose=[str(e) for e in expose],
-                             limits=vars(lim), isolate=isolate, env=env,
+                             notebooks=[str(n) for n in notebooks], scratch=str(scratch), lib=str(lib),
+                             data=str(data_dir().resolve()), limits=vars(lim), isolate=isolate, env=env,
                              autograded=str(course / "autograded" / student / assignment))
-                for student, folder in jobs_found}
-        folders = dict(jobs_found)
+                for student, folder, problem in jobs_found if problem is None}
+        folders = {student: folder for student, folder, _ in jobs_found}
         bar = None
         if progress:
             from tqdm.auto import tqdm
-            bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="submission", file=sys.stderr)
-        gb = None
-        if update_gradebook:
-            from nbgrader.api import Gradebook
-            gb = Gradebook(_db_url(course))
+            bar = tqdm(total=len(jobs_found), desc=f"grading {assignment}", unit="submission", file=sys.stderr)
+        gb = open_gradebook(course) if update_gradebook else None
 
         def finish(result: dict) -> None:
+            # every part of the assignment is recorded: what grading did not reach counts 0, so a
+            # failed re-grade replaces an old score in the gradebook exactly as in the CSV
+            result["parts"] = {**{k: dict(v) for k, v in all_parts.items()}, **result.get("parts", {})}
             if gb is not None:
                 try:
                     record_grades(gb, result, _timestamp(folders[result["student"]]))
@@ -263,8 +356,11 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
             _write_csv(csv_path, rows)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix_str(f"{result['student']}: {rows[-1]['score']}/{rows[-1]['max_score']}")
+                bar.set_postfix_str(f"{printable(result['student'], 40)}: {rows[-1]['score']}/{rows[-1]['max_score']}")
 
+        for student, folder, problem in jobs_found:
+            if problem is not None:
+                finish(_failed(student, assignment, problem))
         pending = list(jobs)
         crashed: set[str] = set()
         while pending:
@@ -278,9 +374,8 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
                         result = fut.result()
                     except Exception as exc:  # the worker process itself died
                         if student in crashed:
-                            result = {"student": student, "assignment": assignment, "parts": {},
-                                      "problems": [], "flags": [], "seconds": 0.0,
-                                      "failures": [f"the grading worker crashed twice ({type(exc).__name__})"]}
+                            result = _failed(student, assignment,
+                                             f"the grading worker crashed twice ({type(exc).__name__})")
                         else:
                             crashed.add(student)
                             pending.append(student)
@@ -298,6 +393,7 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
 
 
 def _summary(rows, assignment, max_score, elapsed, workers, isolate, gradebook_errors, csv_path) -> None:
+    """The console summary; every student-controlled text is shown with escapes, never raw."""
     graded = [r for r in rows if r["status"] == "graded"]
     failed = [r for r in rows if r["status"] != "graded"]
     problems = [r for r in rows if r["problems"]]
@@ -311,12 +407,10 @@ def _summary(rows, assignment, max_score, elapsed, workers, isolate, gradebook_e
         scores = sorted(float(r["score"]) for r in rows)
         print(f"  scores: min {scores[0]:g}, median {scores[len(scores) // 2]:g}, max {scores[-1]:g} "
               f"of {max_score:g}")
-    for r in failed:
-        print(f"  FAILED   {r['student_id']}: {r['status']}")
-    for r in problems:
-        print(f"  problems {r['student_id']}: {r['problems'][:300]}")
-    for r in flagged:
-        print(f"  flagged  {r['student_id']}: {r['flags'][:300]}")
+    for label, group, key in (("FAILED  ", failed, "status"), ("problems", problems, "problems"),
+                              ("flagged ", flagged, "flags")):
+        for r in group:
+            print(f"  {label} {printable(r['student_id'], 80)}: {printable(r[key], 300)}")
     for e in gradebook_errors:
-        print(f"  GRADEBOOK {e}")
+        print(f"  GRADEBOOK {printable(e, 300)}")
     print(f"  CSV: {csv_path}")

@@ -13,7 +13,7 @@ A check has two halves, so that grading can run them in different processes:
 - :func:`collect` runs in the student's kernel: it draws the suite's inputs from a fixed
   seed, calls the student's function on copies of them (on the device in use) and returns
   a *record* of plain data: the exercise id, the suite, the inputs and the outputs (or the
-  exception raised). :func:`autograder.serialize.dumps` turns a record into bytes.
+  exception raised). :func:`autograder_kernel.serialize.dumps` turns a record into bytes.
 - :func:`judge` is a pure function of the record: it draws the suite's inputs again and
   refuses a record whose inputs differ, computes the reference on them, compares, and
   returns a :class:`Verdict`. Given the bytes of a record, it can run in any process.
@@ -32,18 +32,17 @@ value. :func:`case_inputs` gives a student the exact failing input to debug with
 
 from __future__ import annotations
 
-import traceback
+import re
 from dataclasses import dataclass, field
 
 import torch
 
 from autograder.compare import describe
 from autograder.registry import Case, Exercise, get_exercise
-from autograder.serialize import sanitize
+from autograder_kernel.collect import RECORD_VERSION, collect_cases, to_device
 
 __all__ = ["check", "collect", "judge", "Verdict", "CheckFailed", "case_inputs", "RECORD_VERSION"]
 
-RECORD_VERSION = 1
 
 
 class CheckFailed(AssertionError):
@@ -57,10 +56,11 @@ class Verdict:
     passed: bool
     n_cases: int
     failures: list[str] = field(default_factory=list)  # one message per failing case
-    briefs: list[str] = field(default_factory=list)  # the same, without inputs or values
+    briefs: list[str] = field(default_factory=list)  # the same, the kind of problem only (hidden_problem)
 
     def brief(self) -> str:
-        """The verdict without the inputs, expected or got values (for hidden suites)."""
+        """The verdict without inputs, expected or got values: which case (and its note) and
+        what kind of problem (for hidden suites)."""
         if self.passed:
             return f"passed: {self.exercise} ({self.suite}), all {self.n_cases} cases correct"
         more = len(self.briefs) - 1
@@ -77,66 +77,17 @@ class Verdict:
         return self.failures[0] + tail
 
 
-def _to_device(obj, device):
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device, copy=True)
-    if isinstance(obj, tuple):
-        return tuple(_to_device(x, device) for x in obj)
-    if isinstance(obj, list):
-        return [_to_device(x, device) for x in obj]
-    if isinstance(obj, dict):
-        return {k: _to_device(v, device) for k, v in obj.items()}
-    return obj
-
-
-def _resolved(device: torch.device) -> torch.device:
-    """``cuda`` -> ``cuda:<current>`` (``mps`` -> ``mps:0``, ...): the name tensors report."""
-    if device.index is None and device.type != "cpu":
-        return torch.empty(0, device=device).device
-    return device
-
-
-def _error_record(exc: BaseException) -> dict:
-    """The exception, with the line of the student's code it came from (no test source)."""
-    try:
-        frames = traceback.extract_tb(exc.__traceback__)
-        user = [f for f in frames if "/autograder/" not in f.filename.replace("\\", "/")]
-        where = ""
-        if user:
-            f = user[-1]
-            where = f"line {f.lineno}" + (f": {f.line.strip()}" if f.line else "")
-    except Exception:
-        where = ""
-    try:
-        message = str(exc)
-    except Exception:
-        message = "<the exception could not be printed>"
-    return {"type": type(exc).__name__[:200], "message": message[:2000], "where": where[:500]}
-
-
 def collect(exercise_id: str, fn, *, suite: str = "visible", device=None, cases=None) -> dict:
-    """Run ``fn`` on every input of the suite (or on ``cases``, a list of :class:`Case` given by
-    a trusted grader); return the record (plain data, CPU tensors)."""
+    """Run ``fn`` on every input of the suite (or on ``cases``, a list of :class:`Case`);
+    return the record (plain data, CPU tensors)."""
     from lecture_lib.runtime import get_device
 
     exercise = get_exercise(exercise_id)
-    device = _resolved(torch.device(device) if device is not None else get_device())
     if not callable(fn):
         raise TypeError(f"check({exercise_id!r}, ...) needs your function as its second "
                         f"argument, got {describe(fn)}")
-    results = []
-    for case in (exercise.cases(suite) if cases is None else cases):
-        on_device = Case(_to_device(case.args, device), _to_device(case.kwargs, device), case.note)
-        devices: list[str] = []
-        output, error = None, None
-        try:
-            output = sanitize(exercise.run(fn, on_device), devices)
-        except Exception as exc:  # the student's bug, reported with the case
-            error, devices = _error_record(exc), []
-        results.append({"args": case.args, "kwargs": case.kwargs, "output": output, "error": error,
-                        "output_devices": devices})
-    return {"version": RECORD_VERSION, "exercise": exercise_id, "suite": suite,
-            "device": str(device), "cases": results}
+    return collect_cases(exercise_id, suite, fn, exercise.cases(suite) if cases is None else cases,
+                         exercise.run, torch.device(device) if device is not None else get_device())
 
 
 def _same(a, b) -> bool:
@@ -240,8 +191,32 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
             verdict.failures.append(_failure_message(exercise, verdict.suite, i, len(expected_cases),
                                                      case, expected, shown, problem))
             note = f" ({case.note})" if case.note else ""
-            verdict.briefs.append(f"case {i} of {len(expected_cases)}{note}: {problem}")
+            verdict.briefs.append(f"case {i} of {len(expected_cases)}{note}: {hidden_problem(problem)}")
     return verdict
+
+
+_KINDS = [  # (pattern in a problem sentence, the kind of problem it is), first match wins
+    (re.compile(r"^your function raised NotImplementedError: replace"), None),
+    (re.compile(r"^your function raised (\w+)"), "your function raised {0}"),
+    (re.compile(r"^(.+?) should be a torch\.Tensor"), "{0} is not a torch.Tensor"),
+    (re.compile(r"^(.+?) should be a tuple"), "{0} is not the tuple the contract asks for"),
+    (re.compile(r"^(.+?) has shape .* but should have shape"), "{0} has the wrong shape"),
+    (re.compile(r"^the result has shape .* but should have shape"), "the result has the wrong shape"),
+    (re.compile(r"^(.+?) has dtype .* but should have dtype"), "{0} has the wrong dtype"),
+    (re.compile(r"^the output is on .* but the inputs were on"), "the output is on the wrong device"),
+    (re.compile(r"^(.+?) is wrong\b"), "{0} has wrong values"),
+]
+
+
+def hidden_problem(problem: str) -> str:
+    """The kind of problem, without any value: what a hidden suite's verdict may say."""
+    for pattern, kind in _KINDS:
+        m = pattern.search(problem)
+        if m:
+            return problem if kind is None else kind.format(*(g[:80] for g in m.groups()))
+    if not re.search(r"\d", problem) and len(problem) <= 300:
+        return problem  # a sentence without numbers names no value
+    return "the output is wrong (the details are shown for visible tests only)"
 
 
 def _error_problem(error: dict) -> str:
@@ -294,4 +269,4 @@ def case_inputs(exercise_id: str, suite: str, index: int, device=None):
         raise IndexError(f"{exercise_id} ({suite}) has cases 1..{len(cases)}, not {index}")
     device = torch.device(device) if device is not None else get_device()
     case = cases[index - 1]
-    return _to_device(case.args, device), _to_device(case.kwargs, device)
+    return to_device(case.args, device), to_device(case.kwargs, device)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from autograder.serialize import UNSERIALIZABLE_KEY
+from autograder_kernel.serialize import UNSERIALIZABLE_KEY
 
 __all__ = ["describe", "compare_tensors", "is_unserializable"]
 

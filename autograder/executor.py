@@ -1,7 +1,13 @@
 """Running cells in a (sandboxed) kernel with time limits, bounded outputs and crash detection.
 
 :class:`Kernel` starts a kernel from :func:`autograder.sandbox.kernel_argv` on ipc sockets in
-the submission's private folder and runs one cell at a time. A cell that runs past its limit is
+a fresh folder that the grader creates for each start inside its own scratch folder (never
+inside anything the kernel could have written before). When the grader runs as root, the
+folder is root's with mode 0733 while the kernel (nobody) binds its sockets, then sealed to
+0711 before any student code runs: the kernel can neither add files there nor replace the
+sockets. The folder is removed (without following links) when the kernel is killed. A check's
+record comes back on the kernel's output channel (:data:`RECORD_MIME` display messages,
+at most ``MAX_RECORD_BYTES``), never through a file. A cell that runs past its limit is
 interrupted (``interrupt_mode: message``); if it is still busy a few seconds later (a loop that
 swallows ``KeyboardInterrupt``), the kernel and everything it started are killed. A kernel
 that dies (``os._exit``, a segfault, the memory cgroup's OOM killer) is noticed within a second.
@@ -11,16 +17,23 @@ than 64 MiB are refused by the socket itself.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
+import os
+import secrets
+import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import nbformat
 import zmq
 import zmq.asyncio
 
 from autograder.sandbox import Sandbox, kernel_argv
+from autograder_kernel.collect import RECORD_MIME
+from autograder_kernel.serialize import MAX_RECORD_BYTES
 
 __all__ = ["Kernel", "CellResult", "KernelDied"]
 
@@ -40,31 +53,38 @@ class CellResult:
     truncated: int = 0                # bytes of output dropped
     seconds: float = 0.0
     detail: str = ""                  # what happened, for timeouts and deaths
+    record: bytes | None = None       # a check's record (capture_record=True), None if none came
+    record_error: str = ""            # why the record was refused (too large, not base64)
 
 
 class Kernel:
     def __init__(self, box: Sandbox, env: dict[str, str], max_output: int, cwd=None):
         self.box = box
-        self.cwd = str(cwd or box.workdir)
+        self.cwd = str(cwd) if cwd is not None else None
         self.env = env
         self.max_output = max_output
         self.km = None
         self.kc = None
         self.ctx = None
+        self.sockets: Path | None = None
 
     async def start(self, timeout: float = 120.0) -> None:
         from jupyter_client.kernelspec import KernelSpec
         from jupyter_client.manager import AsyncKernelManager
 
-        sockets = self.box.workdir / ".kernel"
-        sockets.mkdir(exist_ok=True)
-        for old in sockets.iterdir():
-            old.unlink()
-        self.km = AsyncKernelManager(transport="ipc", ip=str(sockets / "k"))
-        self.km.connection_file = str(sockets / "connection.json")
-        self.km._kernel_spec = KernelSpec(argv=kernel_argv(self.box), display_name="autograder sandbox",
+        sealed = self.box.isolate and os.getuid() == 0
+        self.sockets = self.box.scratch / f"s-{secrets.token_hex(4)}"
+        self.sockets.mkdir(mode=0o700)
+        if sealed:  # the kernel (nobody) may add its sockets until the grader seals the folder
+            os.chmod(self.sockets, 0o733)
+        cwd = self.cwd
+        if cwd is None:
+            cwd = "/" if self.box.isolate else str(self.box.prepare_unisolated())
+        self.km = AsyncKernelManager(transport="ipc", ip=str(self.sockets / "k"))
+        self.km.connection_file = str(self.sockets / "connection.json")
+        self.km._kernel_spec = KernelSpec(argv=kernel_argv(self.box, self.sockets), display_name="autograder sandbox",
                                           language="python", interrupt_mode="message", env={}, metadata={})
-        await self.km.start_kernel(env=self.env, cwd=self.cwd,
+        await self.km.start_kernel(env=self.env, cwd=cwd,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.ctx = zmq.asyncio.Context()
         self.ctx.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
@@ -75,6 +95,8 @@ class Kernel:
         except RuntimeError as exc:
             await self.kill()
             raise KernelDied(f"the kernel did not start: {exc}") from None
+        if sealed:
+            os.chmod(self.sockets, 0o711)
 
     async def alive(self) -> bool:
         return self.km is not None and await self.km.is_alive()
@@ -98,10 +120,12 @@ class Kernel:
             self.box.cgroups.kill_all()
         if self.ctx is not None:
             self.ctx.destroy(linger=0)
-        self.km = self.kc = self.ctx = None
+        if self.sockets is not None:  # a folder of ours; rmtree does not follow links out of it
+            shutil.rmtree(self.sockets, ignore_errors=True)
+        self.km = self.kc = self.ctx = self.sockets = None
 
     async def run(self, code: str, timeout: float, keep_outputs: bool = True,
-                  store_history: bool = True) -> CellResult:
+                  store_history: bool = True, capture_record: bool = False) -> CellResult:
         start = time.monotonic()
         result = CellResult(status="ok")
         if not await self.alive():
@@ -110,6 +134,7 @@ class Kernel:
         msg_id = self.kc.execute(code, store_history=store_history, allow_stdin=False, stop_on_error=False)
         deadline = start + max(0.1, timeout)
         kept = 0
+        record = bytearray() if capture_record else None
         interrupted_at = None
         while True:
             now = time.monotonic()
@@ -147,6 +172,16 @@ class Kernel:
                 result.error = (str(content.get("ename", ""))[:200], str(content.get("evalue", ""))[:2000])
             if kind not in ("stream", "display_data", "execute_result", "error"):
                 continue
+            if record is not None and kind == "display_data" and RECORD_MIME in content.get("data", {}):
+                if not result.record_error:
+                    try:
+                        record += base64.b64decode(content["data"][RECORD_MIME], validate=True)
+                    except Exception:
+                        result.record_error = "the record is not base64"
+                    if len(record) > MAX_RECORD_BYTES:
+                        result.record_error = f"the record exceeds {MAX_RECORD_BYTES:,} bytes"
+                        record = bytearray(b"x")  # keep memory bounded; refused below
+                continue
             if not keep_outputs:
                 continue
             try:
@@ -167,5 +202,7 @@ class Kernel:
                 "stream", name="stderr",
                 text=f"\n[autograder: {result.truncated:,} bytes of output beyond the "
                      f"{self.max_output:,}-byte limit per cell were dropped]\n"))
+        if record is not None and not result.record_error and record:
+            result.record = bytes(record)
         result.seconds = time.monotonic() - start
         return result

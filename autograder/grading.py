@@ -351,58 +351,22 @@ class Job:
     assignment: str
     submission: str             # folder submitted/<student>/<assignment>
     notebooks: list[str]        # source notebook paths, in order
-    workroot: str               # this submission's private folder is made in here
-    packages: dict              # name -> withheld copy
-    hide: list[str]
-    expose: list[str]
+    scratch: str                # the grader's folder; this submission's own folder is made in it
+    lib: str                    # the packages the kernel may import (sandbox.build_packages)
+    data: str                   # the data folder the kernel may read
     limits: dict
     isolate: bool
     env: dict
     autograded: str | None = None   # where to write the graded notebooks (course/autograded/...)
 
 
-def _copy_submission(src: Path, dest: Path, max_bytes: int) -> list[str]:
-    """Copy regular files (no links, no special files) up to ``max_bytes`` in all."""
-    problems, total = [], 0
-    for root, dirs, files in os.walk(src, followlinks=False):
-        rel = Path(root).relative_to(src)
-        dirs[:] = [d for d in dirs if not (Path(root) / d).is_symlink() and d not in (".kernel", ".grading")]
-        (dest / rel).mkdir(parents=True, exist_ok=True)
-        for name in files:
-            path = Path(root) / name
-            if path.is_symlink() or not path.is_file():
-                problems.append(f"{rel / name}: not a regular file; not copied")
-                continue
-            size = path.stat().st_size
-            if total + size > max_bytes:
-                problems.append(f"{rel / name}: the submission exceeds {max_bytes:,} bytes; not copied")
-                continue
-            total += size
-            shutil.copyfile(path, dest / rel / name)
-    return problems
+def _cases_blob(cases, runner) -> bytes:
+    from autograder_kernel.runners import spec_of
+    from autograder_kernel.serialize import dumps, sanitize
 
-
-def _cases_blob(cases) -> bytes:
-    from autograder.serialize import dumps
-    return dumps([(c.args, c.kwargs, c.note) for c in cases])
-
-
-def _read_record(path: Path):
-    from autograder.serialize import MAX_RECORD_BYTES, loads
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        st = os.fstat(fd)
-        import stat as _stat
-        if not _stat.S_ISREG(st.st_mode):
-            raise ValueError("the record is not a regular file")
-        if st.st_size > MAX_RECORD_BYTES:
-            raise ValueError(f"the record has {st.st_size:,} bytes")
-        with os.fdopen(fd, "rb") as f:
-            fd = -1
-            return loads(f.read())
-    finally:
-        if fd >= 0:
-            os.close(fd)
+    # plain, contiguous copies: what the kernel reads back passes the same bounds as a record
+    return dumps({"cases": [(sanitize(c.args), sanitize(c.kwargs), c.note) for c in cases],
+                  "runner": spec_of(runner)})
 
 
 def _zero_parts(result: dict, nb_name: str, tests: dict[str, TestCell], message: str) -> dict:
@@ -418,21 +382,17 @@ def _stream(text: str, name: str = "stdout"):
     return nbformat.v4.new_output("stream", name=name, text=text)
 
 
-async def _grade_notebook(job: Job, box, source_path: Path, student_path: Path, deadline: float,
+async def _grade_notebook(job: Job, box, source_path: Path, student_nb, deadline: float,
                           result: dict) -> None:
     from autograder.checks import judge
     from autograder.executor import Kernel, KernelDied
     from autograder.registry import get_exercise
+    from autograder_kernel.serialize import RecordError, loads
 
     limits = box.limits
     nb_name = source_path.name
     source_nb, tests = plan_notebook(source_path)
     parts = _zero_parts(result, nb_name, tests, "not run")
-    try:
-        student_nb = read_notebook(student_path)
-    except NotebookError as exc:
-        result["failures"].append(str(exc).replace(str(student_path), nb_name))
-        return
     planned, problems = merge(student_nb, source_nb, tests)
     result["problems"] += [f"{nb_name}: {p}" for p in problems]
     solution_sources = {c.grade_id: c.source for c in planned if c.grade_id and c.kind == "code"}
@@ -441,9 +401,7 @@ async def _grade_notebook(job: Job, box, source_path: Path, student_path: Path, 
 
     out_nb = nbformat.v4.new_notebook(metadata=source_nb.metadata)
     out_nb.metadata["autograder"] = {"withheld": withheld}
-    kernel = Kernel(box, job.env, limits.max_output)
-    grading_dir = box.workdir / ".grading"
-    grading_dir.mkdir(exist_ok=True)
+    kernel = Kernel(box, box.kernel_env(job.env), limits.max_output)
     replay: list[str] = []
     restarts = 0
     started = False
@@ -455,6 +413,7 @@ async def _grade_notebook(job: Job, box, source_path: Path, student_path: Path, 
         if restarts > MAX_RESTARTS:
             return False
         if started:
+            await kernel.kill()  # its socket folder goes; a fresh one comes with the new kernel
             restarts += 1
             if restarts > MAX_RESTARTS:
                 return False
@@ -516,40 +475,50 @@ async def _grade_notebook(job: Job, box, source_path: Path, student_path: Path, 
                 exercise = get_exercise(chk.exercise)
                 seed = secrets.randbits(62) if chk.suite == "hidden" else None
                 cases = exercise.cases(chk.suite, seed=seed)
-                token = secrets.token_hex(8)
-                cases_path, record_path = grading_dir / f"cases-{token}.pt", grading_dir / f"record-{token}.pt"
-                cases_path.write_bytes(_cases_blob(cases))
-                code = ("import autograder._kernel as _autograder_kernel\n"
-                        f"_autograder_kernel.collect_to_file({chk.exercise!r}, lambda: ({chk.function}), "
-                        f"{chk.suite!r}, {str(cases_path)!r}, {str(record_path)!r})")
+                name = f"cases-{secrets.token_hex(8)}.pt"
+                cases_path = box.grading / name
+                fd = os.open(cases_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(_cases_blob(cases, exercise.run))
+                code = ("import autograder_kernel.collect as _autograder_collect\n"
+                        f"_autograder_collect.collect_and_send({chk.exercise!r}, lambda: ({chk.function}), "
+                        f"{chk.suite!r}, {str(box.inside_grading / name)!r})")
                 remaining = deadline - time.monotonic()
-                r = await kernel.run(code, max(1.0, min(limits.cell_timeout, remaining)), keep_outputs=False,
-                                     store_history=False)
+                try:
+                    r = await kernel.run(code, max(1.0, min(limits.cell_timeout, remaining)), keep_outputs=False,
+                                         store_history=False, capture_record=True)
+                finally:
+                    cases_path.unlink(missing_ok=True)
                 verdict_text, passed = None, False
+                where = f"{chk.exercise} ({chk.suite})"
                 if r.status in ("timeout", "dead"):
-                    verdict_text = f"{chk.exercise} ({chk.suite}): not graded: {r.detail}"
+                    verdict_text = f"{where}: not graded: {r.detail}"
                     result["problems"].append(f"{nb_name}: test {cell.grade_id}: {r.detail}")
                     await ensure_kernel()  # for the next check or cell; a failure shows there
+                elif r.record is None:
+                    why = r.record_error or (f"{r.error[0]}: {r.error[1][:300]}" if r.error else "no result came back")
+                    verdict_text = f"{where}: your function could not be checked ({why})"
                 else:
                     try:
-                        record = _read_record(record_path)
+                        record = loads(r.record)
                         verdict = judge(record, exercise_id=chk.exercise, suite=chk.suite, cases=cases)
+                    except (RecordError, ValueError) as exc:  # forged, corrupt or malformed: no credit
+                        verdict_text = f"{where}: the result was refused ({str(exc)[:300]}); nothing is credited"
+                        result["problems"].append(f"{nb_name}: test {cell.grade_id}: a refused record "
+                                                  f"({str(exc)[:200]})")
+                    except Exception as exc:  # judging a valid record failed: the grader's own bug
+                        verdict_text = f"{where}: not graded (a grader error; your instructor has the details)"
+                        result["problems"].append(f"{nb_name}: test {cell.grade_id}: grader error while judging: "
+                                                  f"{type(exc).__name__}: {str(exc)[:200]}")
+                        result.setdefault("traceback", traceback.format_exc())
+                    else:
                         passed = verdict.passed
-                        verdict_text = verdict.message if chk.suite == "visible" else \
-                            f"hidden tests: {verdict.brief()}"
-                        if passed and chk.suite == "hidden":
+                        if chk.suite == "visible":
+                            verdict_text = verdict.message
+                        elif passed:
                             verdict_text = f"hidden tests: passed ({verdict.n_cases} cases)"
-                    except FileNotFoundError:
-                        why = f"{r.error[0]}: {r.error[1][:300]}" if r.error else "no result was written"
-                        verdict_text = f"{chk.exercise} ({chk.suite}): your function could not be checked ({why})"
-                    except ValueError as exc:
-                        verdict_text = f"{chk.exercise} ({chk.suite}): the result could not be read ({exc})"
-                    finally:
-                        for p in (cases_path, record_path):
-                            try:
-                                p.unlink()
-                            except OSError:
-                                pass
+                        else:
+                            verdict_text = f"hidden tests: {verdict.brief()}"
                 verdicts.append(passed)
                 lines.append(("\u2713 " if passed else "\u2717 ") + verdict_text)
             passed = bool(verdicts) and all(verdicts)
@@ -567,6 +536,7 @@ async def _grade_notebook(job: Job, box, source_path: Path, student_path: Path, 
 
 
 async def _grade(job: Job) -> dict:
+    from autograder.safe_files import copy_submission
     from autograder.sandbox import Cgroups, Limits, Sandbox
 
     limits = Limits(**job.limits)
@@ -574,28 +544,47 @@ async def _grade(job: Job) -> dict:
               "flags": [], "failures": [], "seconds": 0.0}
     start = time.monotonic()
     deadline = start + limits.timeout
-    workdir = Path(job.workroot) / f"{job.student}-{secrets.token_hex(4)}"
-    workdir.mkdir(parents=True)
+    # this submission's folder: named by a token, never by the student id (any length, any characters)
+    scratch = Path(job.scratch) / f"j-{secrets.token_hex(6)}"
+    scratch.mkdir(mode=0o700)
     cgroups = Cgroups(f"autograder-{os.getpid()}-{secrets.token_hex(4)}", limits.memory, limits.max_procs)
     try:
-        result["problems"] += _copy_submission(Path(job.submission), workdir, limits.max_files)
-        box = Sandbox(workdir=workdir, packages={k: Path(v) for k, v in job.packages.items()},
-                      hide=[Path(p) for p in job.hide], expose=[Path(p) for p in job.expose],
-                      limits=limits, isolate=job.isolate, cgroups=cgroups)
-        env = dict(job.env, HOME=str(workdir), MPLCONFIGDIR=str(workdir / ".config" / "matplotlib"),
-                   IPYTHONDIR=str(workdir / ".ipython"))
-        job.env = env
-        for source in job.notebooks:
-            source = Path(source)
-            student_path = workdir / source.name
-            if not student_path.is_file():
-                result["failures"].append(f"{source.name}: not submitted")
-                _zero_parts(result, source.name, plan_notebook(source)[1], "not submitted")
+        plans = [(Path(nb), plan_notebook(Path(nb))) for nb in job.notebooks]
+        for source, (_, tests) in plans:  # every part is in the result from the start, at 0
+            _zero_parts(result, source.name, tests, "not graded")
+        pristine = scratch / "submission"
+        problems, refused = copy_submission(Path(job.submission), pristine, limits.max_files)
+        result["problems"] += problems
+        grading = scratch / "grading"
+        grading.mkdir(mode=0o755)
+        os.chmod(grading, 0o755)
+        box = Sandbox(submission=pristine, grading=grading, lib=Path(job.lib), data=Path(job.data),
+                      scratch=scratch, limits=limits, isolate=job.isolate, cgroups=cgroups)
+        # every notebook is read now, from the pristine copy, before any student code runs
+        students = []
+        for source, (_, tests) in plans:
+            name = source.name
+            if name in refused:
+                result["failures"].append(f"{name}: refused: {refused[name]}")
+                _zero_parts(result, name, tests, "refused")
                 continue
-            await _grade_notebook(job, box, source, student_path, deadline, result)
+            if not (pristine / name).is_file():
+                result["failures"].append(f"{name}: not submitted")
+                _zero_parts(result, name, tests, "not submitted")
+                continue
+            notes: list[str] = []
+            try:
+                students.append((source, read_notebook(pristine / name, notes=notes)))
+            except NotebookError as exc:
+                result["failures"].append(str(exc).replace(str(pristine / name), name))
+                _zero_parts(result, name, tests, "unreadable")
+                continue
+            result["problems"] += [f"{name}: {n}" for n in notes]
+        for source, student_nb in students:
+            await _grade_notebook(job, box, source, student_nb, deadline, result)
     finally:
         cgroups.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     result["seconds"] = round(time.monotonic() - start, 2)
     return result
 

@@ -30,9 +30,18 @@ class NotebookError(ValueError):
     """A file that is not a readable Jupyter notebook."""
 
 
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    """Read and validate a notebook; raise :class:`NotebookError` saying what is wrong."""
+MAX_NOTEBOOK_BYTES = 100 * 2**20
+
+
+def read_notebook(path: Path, notes: list[str] | None = None) -> nbformat.NotebookNode:
+    """Read and validate a notebook; raise :class:`NotebookError` saying what is wrong.
+
+    nbformat 3 notebooks are upgraded to version 4 (``notes`` gets a line saying so);
+    anything larger than ``MAX_NOTEBOOK_BYTES`` or nested too deeply to parse is refused.
+    """
     try:
+        if Path(path).stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise NotebookError(f"{path}: larger than {MAX_NOTEBOOK_BYTES:,} bytes")
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise NotebookError(f"{path}: cannot read it ({exc})") from exc
@@ -40,13 +49,22 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotebookError(f"{path}: not valid JSON ({exc})") from exc
-    if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
+    except RecursionError:
+        raise NotebookError(f"{path}: JSON nested too deeply to be a notebook") from None
+    if not isinstance(raw, dict) or "nbformat" not in raw or not ("cells" in raw or "worksheets" in raw):
         raise NotebookError(f"{path}: JSON, but not a Jupyter notebook (no cells/nbformat)")
+    version = raw.get("nbformat")
+    if version not in (3, 4):
+        raise NotebookError(f"{path}: nbformat {version!r} is not supported (only 3, upgraded, and 4)")
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
+    except RecursionError:
+        raise NotebookError(f"{path}: nested too deeply to be a notebook") from None
     except Exception as exc:  # nbformat raises several kinds
-        raise NotebookError(f"{path}: not a valid notebook ({str(exc).splitlines()[0]})") from exc
+        raise NotebookError(f"{path}: not a valid notebook ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
+    if version == 3 and notes is not None:
+        notes.append("an nbformat 3 notebook, upgraded to nbformat 4 for grading")
     return nb
 
 

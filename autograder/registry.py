@@ -9,27 +9,17 @@ reference's. Each unit registers its exercises in ``autograder/exercises/<unit>.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
 
+from autograder_kernel.cases import Case
+from autograder_kernel.runners import default_run, spec_of
+
 __all__ = ["Case", "Exercise", "register", "get_exercise", "all_exercises", "SUITES", "suite_seed"]
 
 SUITES = ("visible", "hidden")
-
-
-@dataclass(frozen=True)
-class Case:
-    """One input: positional and keyword arguments (serializable) and a note for messages."""
-
-    args: tuple
-    kwargs: dict = field(default_factory=dict)
-    note: str = ""
-
-
-def default_run(fn: Callable, case: Case):
-    return fn(*case.args, **case.kwargs)
 
 
 @dataclass(frozen=True)
@@ -45,13 +35,13 @@ class Exercise:
     compare: ``(case, expected, got) -> None | str``; ``None`` when ``got`` is right, else
         a sentence saying what is wrong (the caller adds the input, expected and got).
     run: ``(fn, case) -> output``: how to call a function on a case (the same for the
-        student's function and the reference); default ``fn(*args, **kwargs)``.
+        student's function and the reference); a runner of :mod:`autograder_kernel.runners`
+        (the sandboxed kernel rebuilds it from its name); default ``fn(*args, **kwargs)``.
     withholds: the dotted names of the ``lecture_lib`` functions that implement the graded
         function (``"lecture_lib.returns.standardize"``, ``"lecture_lib.vae.VAE.sample"``).
         Trusted grading (``python -m autograder grade``) runs submissions against a copy of
         ``lecture_lib`` whose withheld functions only raise, so a submission that calls the
         reference scores 0 on that part; they are also what near-copies are looked for.
-        A private reference function defined in ``autograder`` itself is withheld as well.
     """
 
     id: str
@@ -70,16 +60,6 @@ class Exercise:
         gen = torch.Generator().manual_seed(suite_seed(self.id, suite) if seed is None else seed)
         return list(self.make_cases(gen, suite == "hidden"))
 
-    def withheld_names(self) -> tuple[str, ...]:
-        """``withholds`` plus the reference itself when it is a named function of ``autograder``."""
-        names = list(self.withholds)
-        ref = self.reference
-        module = getattr(ref, "__module__", "") or ""
-        qualname = getattr(ref, "__qualname__", "") or ""
-        if module.startswith("autograder.") and "<lambda>" not in qualname and "<locals>" not in qualname:
-            names.append(f"{module}.{qualname}")
-        return tuple(dict.fromkeys(names))
-
 
 def suite_seed(exercise_id: str, suite: str) -> int:
     """A fixed seed per (exercise, suite), the same in every process and on every machine."""
@@ -93,6 +73,7 @@ _REGISTRY: dict[str, Exercise] = {}
 def register(exercise: Exercise) -> Exercise:
     if exercise.id in _REGISTRY and _REGISTRY[exercise.id] is not exercise:
         raise ValueError(f"exercise id {exercise.id!r} registered twice")
+    spec_of(exercise.run)  # the sandboxed kernel must be able to rebuild the runner by name
     _REGISTRY[exercise.id] = exercise
     return exercise
 

@@ -3,9 +3,14 @@
 - :func:`feedback`: one HTML page per graded notebook, from the graded notebooks that
   ``grade`` wrote to ``course/autograded/<student>/<assignment>/``. Those notebooks never held
   hidden test code: their test cells show the visible part of the test and the verdicts, and
-  a hidden suite's verdict names the failing case and the problem, not its inputs, values or
-  a traceback.
-- :func:`export`: ``nbgrader export`` of the gradebook (every assignment, every student).
+  a hidden suite's verdict names the failing case and the kind of problem, not its inputs,
+  values or a traceback. Everything in them came from a submission, so the page is built to be
+  safe to open: outputs are reduced to text and PNG/JPEG images (HTML, JavaScript, SVG,
+  Markdown, LaTeX and widget outputs are dropped), Markdown cells are sanitized
+  (nbconvert's ``sanitize_html``), every ``<script>`` element is removed, and the page carries
+  a Content-Security-Policy that forbids scripts, plugins, frames and remote loads.
+- :func:`export`: ``nbgrader export`` of the gradebook (every assignment, every student),
+  with every cell that a spreadsheet would run as a formula neutralized.
 - :func:`self_check`: run a notebook top to bottom (visible tests only, as the student has
   them) and report each test cell: unlike ``nbgrader validate``, the exit status says whether
   everything passed.
@@ -14,7 +19,10 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import html
+import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +30,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.notebooks import COURSE, NotebookError, read_notebook, run_nbgrader, tool_env
+from autograder.safe_files import printable
 
 __all__ = ["feedback", "export", "self_check"]
 
@@ -50,6 +59,46 @@ def _summary_cell(nb) -> nbformat.NotebookNode:
     return nbformat.v4.new_markdown_cell("\n".join(text))
 
 
+SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+       "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+_SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.S | re.I)
+_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
+
+
+def safe_for_html(nb) -> nbformat.NotebookNode:
+    """The notebook reduced to what a feedback page may show (see the module docstring)."""
+    for cell in nb.cells:
+        cell.pop("attachments", None)
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("nbgrader", "autograder")}
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind in ("stream", "error"):
+                kept.append(out)
+                continue
+            data = {k: v for k, v in out.get("data", {}).items() if k in SAFE_MIME}
+            for k in ("image/png", "image/jpeg"):
+                if k in data and not (isinstance(data[k], str) and _BASE64.match(data[k])):
+                    del data[k]
+            if data:
+                out["data"] = data
+                out["metadata"] = {}
+                kept.append(out)
+        cell.outputs = kept
+    return nb
+
+
+def safe_page(body: str) -> str:
+    """No script elements, and a policy that forbids any that slipped through."""
+    body = _SCRIPT.sub("", body)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+    head = re.search(r"<head\b[^>]*>", body, re.I)
+    return body[:head.end()] + meta + body[head.end():] if head else meta + body
+
+
 def feedback(assignment: str, course: Path = COURSE, out: Path | None = None,
              students: list[str] | None = None) -> int:
     from nbconvert import HTMLExporter
@@ -59,7 +108,7 @@ def feedback(assignment: str, course: Path = COURSE, out: Path | None = None,
     if not graded_root.is_dir():
         print(f"error: nothing graded yet ({graded_root} does not exist); run `grade` first", file=sys.stderr)
         return 2
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", sanitize_html=True)
     written = 0
     for student_dir in sorted(graded_root.iterdir()):
         if students and student_dir.name not in students:
@@ -69,10 +118,11 @@ def feedback(assignment: str, course: Path = COURSE, out: Path | None = None,
             try:
                 nb = read_notebook(path)
             except NotebookError as exc:
-                print(f"skipped {path}: {exc}", file=sys.stderr)
+                print(f"skipped {printable(str(path))}: {printable(str(exc))}", file=sys.stderr)
                 continue
             nb.cells.insert(0, _summary_cell(nb))
-            body, _ = exporter.from_notebook_node(nb)
+            body, _ = exporter.from_notebook_node(safe_for_html(nb))
+            body = safe_page(body)
             dest = out / student_dir.name / assignment / (path.stem + ".html")
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(body, encoding="utf-8")
@@ -91,8 +141,21 @@ def export(to: Path, course: Path = COURSE) -> int:
     if proc.returncode != 0:
         print(f"error: nbgrader export failed:\n{proc.stdout}{proc.stderr}", file=sys.stderr)
         return 1
+    _neutralize_csv(to.resolve())
     print(f"exported the gradebook to {to}")
     return 0
+
+
+def _neutralize_csv(path: Path) -> None:
+    """Rewrite a CSV so that no cell starts a spreadsheet formula (see ``batch.csv_safe``)."""
+    from autograder.batch import csv_safe
+
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([[csv_safe(cell) for cell in row] for row in rows])
+    os.replace(tmp, path)
 
 
 async def _self_check(path: Path, cell_timeout: float) -> int:
@@ -106,7 +169,8 @@ async def _self_check(path: Path, cell_timeout: float) -> int:
     env["MPLBACKEND"] = "Agg"
     results = []
     with tempfile.TemporaryDirectory(prefix="selfcheck-") as tmp:
-        box = Sandbox(workdir=Path(tmp), packages={}, hide=[], expose=[], limits=Limits(), isolate=False)
+        tmp = Path(tmp)
+        box = Sandbox(submission=tmp, grading=tmp, lib=tmp, data=tmp, scratch=tmp, limits=Limits(), isolate=False)
         kernel = Kernel(box, env, max_output=2**20, cwd=path.resolve().parent)
         await kernel.start()
         try:

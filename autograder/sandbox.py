@@ -1,20 +1,36 @@
-"""The sandbox a submission's kernel runs in during trusted grading.
+"""The sandbox a submission's kernel runs in during trusted grading: an allow-list.
 
-Each submission gets a private writable folder (a copy of what the student submitted) and a
-kernel started through :func:`kernel_argv`:
+Each kernel is started through :func:`kernel_argv`: ``bwrap`` (bubblewrap) builds a file system
+that holds *only* what the kernel needs, every piece of it named here
+(:func:`runtime_mounts`), and nothing else of the host:
 
-- ``bwrap`` (bubblewrap) gives it its own mount, PID, network, IPC and UTS namespaces: the
-  network is gone (the kernel talks to the grader over ipc sockets in the private folder),
-  the repository, the course folder with ``gradebook.db``, ``solutions/``, the submissions
-  folder, the grader's scratch folder (other students' copies), ``$HOME`` and ``/tmp`` are
-  replaced by empty folders, and only the Python installation, the data folder, and copies of
-  ``autograder`` and ``lecture_lib`` with the graded functions withheld (:func:`build_packages`)
-  are mounted back, read-only. No capabilities are left inside.
-- Limits: ``ulimit -v`` (address space: allocations beyond it raise ``MemoryError`` in the
-  student's code and the kernel survives), a memory and a process-count cgroup when the
-  machine lets us create them (a fork bomb stops at ``max_procs`` tasks), and the per-cell and
-  per-submission time limits that :mod:`autograder.executor` enforces by interrupting, then
-  killing, the kernel.
+- read-only: the Python installation and the course's virtual environment (with the course's
+  own packages masked when they are installed there, not linked), the system's shared
+  libraries (``/usr/lib``), ``/etc/ld.so.cache`` and a two-line ``/etc/passwd``;
+  at ``/course/lib`` the kernel-side half of the checks (``autograder_kernel``: no exercise,
+  no reference, no judge) and a copy of ``lecture_lib`` whose graded functions only raise
+  (:func:`build_packages`); at ``/course/data`` the data folder (MNIST); at
+  ``/course/submission`` the grader's pristine copy of the submission; at ``/course/grading``
+  the folder where the grader puts each check's inputs; at ``/course/sockets`` the kernel's
+  socket folder;
+- writable: a tmpfs of ``Limits.disk`` bytes at ``/sandbox`` (the working folder
+  ``/sandbox/work``, which is ``HOME`` and the kernel's cwd, and ``/sandbox/tmp``, which
+  ``/tmp`` points to), a 64 MiB ``/dev/shm``, and the kernel's own socket folder (sealed by
+  the grader once the kernel is up, when the grader runs as root: see
+  :mod:`autograder.executor`);
+- fresh ``/proc`` (own PID namespace), minimal ``/dev`` (plus ``/dev/nvidia*`` and ``/sys``
+  read-only on a GPU machine); no network, IPC or UTS of the host.
+
+The first process inside (:mod:`autograder_kernel.launch`) copies the submission into the
+tmpfs, then, when the grader runs as root, becomes ``nobody`` (uid/gid 65534) with no
+capabilities and ``no_new_privs`` before the kernel starts; a grader started as another user
+runs bubblewrap with a user namespace instead, mapping itself to 65534.
+
+Limits: ``ulimit -v`` (address space: allocations beyond it raise ``MemoryError`` in the
+student's code and the kernel survives), a memory and a process-count cgroup when the
+machine lets us create them (a fork bomb stops at ``max_procs`` tasks), the disk quota
+(the tmpfs is full at ``Limits.disk``) and the per-cell and per-submission time limits that
+:mod:`autograder.executor` enforces by interrupting, then killing, the kernel.
 
 Where bubblewrap is missing or does not work (:func:`probe`), grading still runs, with the
 limits but without the isolation, and says so loudly: student code can then read and write
@@ -36,7 +52,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["Limits", "Sandbox", "probe", "build_packages", "kernel_argv", "parse_size"]
+__all__ = ["Limits", "Sandbox", "probe", "build_packages", "kernel_argv", "parse_size", "runtime_mounts"]
 
 WITHHELD_MESSAGE = ("{name} is withheld while grading: a graded function must be your own code, not a "
                     "call to lecture_lib's reference")
@@ -62,6 +78,7 @@ class Limits:
     max_procs: int = 256             # tasks (processes and threads) in the process cgroup
     max_output: int = 2 * 2**20      # bytes of outputs kept per cell
     max_files: int = 200 * 2**20     # bytes a submission folder may hold when copied
+    disk: int = 1 * 2**30            # bytes the kernel may write in all (its tmpfs)
 
 
 # ----------------------------------------------------------------- probing bubblewrap
@@ -130,33 +147,40 @@ def package_dir(package: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def build_packages(withheld: list[str], dest: Path) -> dict[str, Path]:
-    """Copies of ``autograder`` and ``lecture_lib`` in ``dest`` with ``withheld`` functions
-    replaced by a ``raise``; returns ``{package name: copy}``. Raises ValueError naming a
-    withheld function that does not exist (a typo in an exercise's ``withholds``)."""
-    out: dict[str, Path] = {}
-    by_file: dict[tuple[str, Path], set[str]] = {}
-    for package in ("autograder", "lecture_lib"):
-        src = package_dir(package)
-        copy = dest / package
-        shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        out[package] = copy
-        for name in withheld:
-            if name.split(".")[0] != package:
-                continue
-            found = _module_file(src, name)
-            if found is None:
-                raise ValueError(f"withheld function {name}: no such module")
-            by_file.setdefault((package, found[0]), set()).add(found[1])
-    for (package, path), quals in by_file.items():
-        rel = path.relative_to(package_dir(package))
-        module = ".".join([package, *rel.with_suffix("").parts]).removesuffix(".__init__")
+KERNEL_PACKAGES = ("lecture_lib", "autograder_kernel")  # what /course/lib holds in the sandbox
+
+
+def build_packages(withheld: list[str], dest: Path) -> Path:
+    """``dest`` filled with copies of the packages the sandbox may import (``lecture_lib``
+    with the ``withheld`` functions replaced by a ``raise``, and ``autograder_kernel``);
+    returns ``dest``. Raises ValueError naming a withheld function that does not exist (a
+    typo in an exercise's ``withholds``) or one outside ``lecture_lib``."""
+    by_file: dict[Path, set[str]] = {}
+    src = package_dir("lecture_lib")
+    for name in withheld:
+        if name.split(".")[0] != "lecture_lib":
+            raise ValueError(f"withheld function {name}: only lecture_lib functions can be withheld")
+        found = _module_file(src, name)
+        if found is None:
+            raise ValueError(f"withheld function {name}: no such module")
+        by_file.setdefault(found[0], set()).add(found[1])
+    dest.mkdir(parents=True, exist_ok=True)
+    for package in KERNEL_PACKAGES:
+        shutil.copytree(package_dir(package), dest / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for path, quals in by_file.items():
+        rel = path.relative_to(src)
+        module = ".".join(["lecture_lib", *rel.with_suffix("").parts]).removesuffix(".__init__")
         text, done = _withhold_in_module(path.read_text(encoding="utf-8"), quals, module)
         missing = quals - done
         if missing:
             raise ValueError(f"withheld function(s) not found in {module}: {', '.join(sorted(missing))}")
-        (out[package] / rel).write_text(text, encoding="utf-8")
-    return out
+        (dest / "lecture_lib" / rel).write_text(text, encoding="utf-8")
+    for root, dirs, files in os.walk(dest):  # readable by the kernel's unprivileged user
+        os.chmod(root, 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+    return dest
 
 
 # ----------------------------------------------------------------- cgroups
@@ -243,63 +267,193 @@ class Cgroups:
 
 # ----------------------------------------------------------------- the kernel command
 
+SANDBOX_UID = SANDBOX_GID = 65534   # nobody / nogroup
+INSIDE_LIB = Path("/course/lib")
+INSIDE_DATA = Path("/course/data")
+INSIDE_SUBMISSION = Path("/course/submission")
+INSIDE_GRADING = Path("/course/grading")
+INSIDE_SOCKETS = Path("/course/sockets")
+INSIDE_BOX = Path("/sandbox")
+INSIDE_WORK = INSIDE_BOX / "work"
+SHM_BYTES = 64 * 2**20
+
+
 @dataclasses.dataclass
 class Sandbox:
-    """Where a kernel may look, and how it is contained."""
+    """Where a kernel may look, and how it is contained. Every path here is a host path."""
 
-    workdir: Path                       # the private writable copy (becomes the kernel's cwd and HOME)
-    packages: dict[str, Path]           # package name -> withheld copy to mount in its place
-    hide: list[Path]                    # folders replaced by empty ones
-    expose: list[Path]                  # folders mounted back read-only (inside hidden ones)
+    submission: Path                    # the grader's pristine copy of the submission (read-only inside)
+    grading: Path                       # where the grader writes each check's inputs (read-only inside)
+    lib: Path                           # the packages the kernel may import (build_packages)
+    data: Path                          # the data folder (read-only inside)
+    scratch: Path                       # the grader's own folder for this submission (never mounted)
     limits: Limits
     isolate: bool = True                # False: no bubblewrap (loudly reported by the caller)
     cgroups: Cgroups | None = None
 
-    def package_targets(self) -> dict[Path, Path]:
-        """Where each package is imported from (the editable install's path) -> its copy."""
-        return {package_dir(name): copy for name, copy in self.packages.items()}
+    # where the kernel sees things
+    @property
+    def inside_grading(self) -> Path:
+        return INSIDE_GRADING if self.isolate else self.grading
+
+    def kernel_env(self, env: dict[str, str]) -> dict[str, str]:
+        """The kernel's environment: ``env`` plus its paths."""
+        if self.isolate:
+            home, tmp, data = INSIDE_WORK, INSIDE_BOX / "tmp", INSIDE_DATA
+            lib = INSIDE_LIB
+        else:
+            home, tmp, data, lib = self.scratch / "work", self.scratch / "tmp", self.data, self.lib
+        return dict(env, HOME=str(home), TMPDIR=str(tmp), COURSE_DATA=str(data), PYTHONPATH=str(lib),
+                    MPLCONFIGDIR=str(home / ".config" / "matplotlib"), IPYTHONDIR=str(home / ".ipython"),
+                    USER="nobody", LOGNAME="nobody")
+
+    def prepare_unisolated(self) -> Path:
+        """Without bubblewrap: a fresh working copy of the submission in the scratch folder."""
+        work, tmp = self.scratch / "work", self.scratch / "tmp"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(self.submission, work)
+        tmp.mkdir(exist_ok=True)
+        return work
 
 
-def _existing_dirs(paths) -> list[Path]:
-    out = []
-    for p in paths:
-        p = Path(p).resolve()
-        if p.is_dir() and p not in out and p != Path("/"):
-            out.append(p)
+def _chain(path: Path) -> list[Path]:
+    """``path`` and every symlink it resolves through, up to the real file."""
+    out, seen = [], set()
+    p = Path(os.path.abspath(path))
+    while p not in seen:
+        seen.add(p)
+        out.append(p)
+        if not p.is_symlink():
+            break
+        p = Path(os.path.normpath(p.parent / os.readlink(p)))
     return out
 
 
-def kernel_argv(box: Sandbox) -> list[str]:
+def _masked_course_packages(bound: list[Path]) -> list[Path]:
+    """Folders of the instructor-side package installed (copied, not linked) inside a bound
+    folder such as the environment's site-packages: they are hidden by an empty tmpfs."""
+    out = []
+    for name in ("autograder",):
+        try:
+            folder = package_dir(name).resolve()
+        except ValueError:
+            continue
+        if any(b == folder or b in folder.parents for b in bound):
+            out.append(folder)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def runtime_mounts() -> tuple[list[str], list[Path]]:
+    """The bwrap arguments that give a kernel the Python runtime, read-only, and the list of
+    host folders they expose (for the README and the tests)."""
+    args: list[str] = []
+    bound: list[Path] = []
+
+    def ro(path: Path) -> None:
+        path = Path(path)
+        if not path.exists() or any(b == path or b in path.parents for b in bound):
+            return
+        args.extend(["--ro-bind", str(path), str(path)])
+        bound.append(path)
+
+    for top in ("lib", "lib64", "lib32", "libx32", "bin"):  # merged-/usr systems: symlinks into /usr
+        p = Path("/") / top
+        if p.is_symlink():
+            args.extend(["--symlink", os.readlink(p), str(p)])
+    for d in ("/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libx32", "/lib", "/lib64"):
+        if Path(d).is_dir() and not Path(d).is_symlink():
+            ro(Path(d))
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    ro(Path(sys.prefix))                                    # the virtual environment
+    for prefix in dict.fromkeys([Path(sys.base_prefix), Path(sys.exec_prefix)]):
+        ro(prefix / "lib" / version)                        # the standard library
+        for lib in sorted((prefix / "lib").glob("libpython*")):
+            ro(lib)
+    for link in _chain(Path(sys.executable)):               # python -> python3 -> python3.11
+        ro(link.parent) if link.parent != Path("/usr/bin") else ro(link)
+    if Path("/etc/ld.so.cache").is_file():
+        args.extend(["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"])
+    for masked in _masked_course_packages(bound):
+        args.extend(["--tmpfs", str(masked), "--remount-ro", str(masked)])
+    return args, bound
+
+
+_TARGET_ARGS = {"--ro-bind": 2, "--bind": 2, "--dev-bind": 2, "--symlink": 2, "--tmpfs": 1, "--dev": 1,
+                "--proc": 1, "--dir": 1, "--remount-ro": 1}
+
+
+def _with_parent_dirs(bw: list[str]) -> list[str]:
+    """``bw`` with ``--perms 0755 --dir`` for every folder that bubblewrap would otherwise create
+    itself, with mode 0700, on the way to a mount point (the unprivileged kernel must be able
+    to walk through them)."""
+    targets, i = [], 0
+    while i < len(bw):
+        n = _TARGET_ARGS.get(bw[i])
+        if n is None:
+            i += 1
+            continue
+        if bw[i] != "--remount-ro":
+            targets.append(Path(bw[i + n]))
+        i += n + 1
+    made: set[Path] = set()
+    dirs: list[str] = []
+    for target in targets:
+        for parent in reversed(target.parents):
+            if parent == Path("/") or parent in made or parent in targets:
+                continue
+            if any(t in parent.parents for t in targets):  # inside another mount: exists already
+                continue
+            made.add(parent)
+            dirs += ["--perms", "0755", "--dir", str(parent)]
+    first = next(i for i, a in enumerate(bw) if a in _TARGET_ARGS)
+    return bw[:first] + dirs + bw[first:]
+
+
+_PASSWD = "root:x:0:0:root:/nonexistent:/nonexistent\nnobody:x:65534:65534:nobody:/sandbox/work:/nonexistent\n"
+_GROUP = "root:x:0:\nnogroup:x:65534:\n"
+
+
+def kernel_argv(box: Sandbox, sockets: Path) -> list[str]:
     """argv for the kernelspec: a shell that joins the cgroups, sets ulimits and execs the
-    kernel (inside bwrap when isolating); ``{connection_file}`` is filled in by jupyter_client."""
+    kernel (inside bwrap when isolating); ``{connection_file}`` is filled in by jupyter_client.
+    ``sockets``: the host folder of the kernel's ipc sockets and connection file."""
     python = sys.executable
-    inner = [python, "-m", "ipykernel_launcher", "-f", "CONNECTION_FILE"]
     if box.isolate:
+        etc = box.scratch / "etc"
+        etc.mkdir(exist_ok=True)
+        (etc / "passwd").write_text(_PASSWD)
+        (etc / "group").write_text(_GROUP)
+        mounts, _ = runtime_mounts()
+        rootless = os.getuid() != 0
         bw = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session",
-              "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-              "--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        for dev in sorted(Path("/dev").glob("nvidia*")):  # GPUs stay usable
+              "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        if rootless:  # no root to drop: a user namespace maps us to nobody, with no capabilities
+            bw += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID), "--cap-drop", "ALL"]
+        bw += [*mounts, "--dev", "/dev", "--proc", "/proc",
+               "--ro-bind", str(etc / "passwd"), "/etc/passwd", "--ro-bind", str(etc / "group"), "/etc/group",
+               "--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
+               "--perms", "0755", "--size", str(box.limits.disk), "--tmpfs", str(INSIDE_BOX),
+               "--symlink", str(INSIDE_BOX / "tmp"), "/tmp",
+               "--ro-bind", str(box.lib), str(INSIDE_LIB),
+               "--ro-bind", str(box.submission), str(INSIDE_SUBMISSION),
+               "--ro-bind", str(box.grading), str(INSIDE_GRADING),
+               "--bind", str(sockets), str(INSIDE_SOCKETS)]
+        if box.data.is_dir():
+            bw += ["--ro-bind", str(box.data), str(INSIDE_DATA)]
+        gpus = sorted(Path("/dev").glob("nvidia*"))
+        for dev in gpus:  # GPUs stay usable
             bw += ["--dev-bind", str(dev), str(dev)]
-        hidden = _existing_dirs([*box.hide, "/tmp"])
-        # parents before children; a folder inside another hidden one needs no mount of its own,
-        # except inside /tmp, whose tmpfs is writable (there it gets its own read-only one)
-        hidden = sorted((d for d in hidden if not any(h in d.parents and h != Path("/tmp") for h in hidden)),
-                        key=lambda d: len(d.parts))
-        for d in hidden:  # /tmp: a private scratch of bounded size; the others: empty
-            size = box.limits.memory if d == Path("/tmp") else 2**20
-            bw += ["--size", str(size), "--tmpfs", str(d)]
-        for d in _existing_dirs(box.expose):
-            if any(d == h or h in d.parents for h in hidden):
-                bw += ["--ro-bind", str(d), str(d)]
-        for target, copy in box.package_targets().items():
-            bw += ["--ro-bind", str(copy), str(target)]
-        bw += ["--bind", str(box.workdir), str(box.workdir)]
-        for d in hidden:  # the empty stand-ins are read-only too (/tmp stays a private scratch)
-            if d != Path("/tmp"):
-                bw += ["--remount-ro", str(d)]
-        bw += ["--chdir", str(box.workdir),
-               "--unsetenv", "JPY_PARENT_PID", "--"]
-        inner = bw + inner
+        if gpus:
+            bw += ["--ro-bind", "/sys", "/sys"]
+        bw = _with_parent_dirs(bw)
+        bw += ["--chdir", "/", "--unsetenv", "JPY_PARENT_PID", "--"]
+        inner = bw + [python, "-m", "autograder_kernel.launch", "--submission", str(INSIDE_SUBMISSION),
+                      "--box", str(INSIDE_BOX), "--connection", "CONNECTION_FILE",
+                      "--sockets", str(INSIDE_SOCKETS),
+                      "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID)]
+    else:
+        inner = [python, "-m", "ipykernel_launcher", "-f", "CONNECTION_FILE"]
     lines = ["set -e"]
     for procs in (box.cgroups.procs_files if box.cgroups else []):
         lines.append(f"echo $$ > {shlex.quote(procs)} 2>/dev/null || true")
@@ -307,6 +461,7 @@ def kernel_argv(box: Sandbox) -> list[str]:
     if not any(Path("/dev").glob("nvidia*")):  # CUDA reserves far more address space than it uses
         lines.append(f"ulimit -v {max(1, limits.memory // 1024)}")
     lines.append("ulimit -c 0")
-    lines.append(f"ulimit -f {max(1, limits.max_files // 1024)}")  # largest file a cell may write
+    # the largest file a cell may write (ulimit -f counts 512-byte blocks in sh)
+    lines.append(f"ulimit -f {max(1, min(limits.max_files, limits.disk) // 512)}")
     lines.append("exec " + " ".join(shlex.quote(a) for a in inner).replace("CONNECTION_FILE", '"$1"'))
     return ["/bin/sh", "-c", "\n".join(lines), "autograder-kernel", "{connection_file}"]

@@ -152,18 +152,21 @@ def submissions(repo: Path, course: Path) -> dict[str, tuple[object, float]]:
     nb = student_notebook()  # wrong answers + every patch a kernel can make
     _cell(nb, "standardize").source = "def standardize(x):\n    return x * 0"
     _exploration(nb).source = """
-import torch, autograder, autograder.checks, autograder._kernel, autograder.compare
-from autograder.checks import Verdict
-autograder.checks.judge = lambda *a, **k: Verdict("x", "visible", True, 1)
-autograder.check = autograder.checks.check = lambda *a, **k: print("passed")
-autograder.compare.compare_tensors = lambda *a, **k: None
+import torch, autograder_kernel.collect as _c
 torch.allclose = lambda *a, **k: True
 torch.equal = lambda *a, **k: True
 torch.Tensor.__eq__ = lambda *a, **k: True
-_orig = autograder._kernel.collect_to_file
-def _forge(exercise, get_fn, suite, cases_path, record_path):
-    _orig(exercise, lambda: (lambda *a, **k: a[0]), suite, cases_path, record_path)
-autograder._kernel.collect_to_file = _forge
+_orig = _c.collect_and_send
+def _forge(exercise, get_fn, suite, cases_path):
+    _orig(exercise, lambda: (lambda *a, **k: a[0]), suite, cases_path)
+_c.collect_and_send = _forge
+try:
+    import autograder.checks
+    from autograder.checks import Verdict
+    autograder.checks.judge = lambda *a, **k: Verdict("x", "visible", True, 1)
+    print("IMPORTED autograder")
+except ImportError as e:
+    print("no autograder here:", type(e).__name__)
 """
     _cell(nb, "total").source = "def total_returns(rewards, dones):\n    return rewards"
     out["patches_everything"] = (nb, 0)  # the forged records claim wrong outputs for every part

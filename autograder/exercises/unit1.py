@@ -26,7 +26,7 @@ import torch
 
 from autograder.compare import compare_tensors, compare_tuple, describe
 from autograder.registry import Case, Exercise, register
-from autograder.runners import with_grads
+from autograder_kernel.runners import with_grads
 from lecture_lib.autoencoder import linear_ae_loss
 from lecture_lib.pca import fit_pca, pca_encode, pca_reconstruct, principal_angles, PCA
 

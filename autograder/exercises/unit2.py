@@ -37,7 +37,7 @@ import torch
 
 from autograder.compare import compare_tensors, compare_tuple
 from autograder.registry import Case, Exercise, register
-from autograder.runners import with_grads
+from autograder_kernel.runners import sample_decoder_run, vae_run, with_grads
 from lecture_lib.vae import VAE, gaussian_kl, interpolate, negative_elbo, reparameterize
 
 
@@ -187,18 +187,6 @@ NEG_ELBO_GAUSSIAN = register(Exercise(
 
 # ----------------------------------------------------------------- sampling
 
-def _sample_run(fn, case: Case):
-    """Build the decoder ``z -> z W^T + b`` (logits) from the case, seed torch's global
-    generator with the case's seed, and call ``fn(decoder, n, K, device)``."""
-    weight, bias, n = case.args
-    torch.manual_seed(case.kwargs["seed"])
-
-    def decoder(z):
-        return z @ weight.T + bias
-
-    return fn(decoder, n, weight.shape[1], weight.device)
-
-
 def _sample_reference(decoder, n, latent_dim, device):
     z = torch.randn(n, latent_dim, device=device)
     return torch.sigmoid(decoder(z))
@@ -262,23 +250,11 @@ SAMPLE_IMAGES = register(Exercise(
     reference=_sample_reference,
     make_cases=_sample_cases,
     compare=_sample_compare,
-    run=_sample_run,
+    run=sample_decoder_run,
 ))
 
 
 # ----------------------------------------------------------------- interpolation
-
-def _small_vae(state: dict) -> VAE:
-    d, h = state["enc.weight"].shape[1], state["enc.weight"].shape[0]
-    model = VAE(data_dim=d, hidden=h, latent=state["enc_mu.weight"].shape[0])
-    model.load_state_dict(state)
-    return model.to(state["enc.weight"].device)
-
-
-def _interp_run(fn, case: Case):
-    state, x0, x1, steps = case.args
-    return fn(_small_vae(state), x0, x1, steps)
-
 
 def _interp_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     def case(d, h, k, steps, note):
@@ -300,5 +276,5 @@ INTERPOLATE = register(Exercise(
     reference=lambda model, x0, x1, steps: interpolate(model, x0, x1, steps),
     make_cases=_interp_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the interpolated images", rtol=1e-4, atol=1e-5),
-    run=_interp_run,
+    run=vae_run,
 ))

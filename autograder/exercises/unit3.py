@@ -27,7 +27,7 @@ import torch
 
 from autograder.compare import compare_tensors, compare_tuple
 from autograder.registry import Case, Exercise, register
-from autograder.runners import with_grads
+from autograder_kernel.runners import with_grads
 from lecture_lib.policy_gradient import (leave_one_out_baseline, optimal_constant_baseline,
                                          reinforce_loss, score_function_logits)
 

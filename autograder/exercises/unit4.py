@@ -27,7 +27,7 @@ import torch
 
 from autograder.compare import compare_tensors, compare_tuple
 from autograder.registry import Case, Exercise, register
-from autograder.runners import with_grads
+from autograder_kernel.runners import with_grads
 from lecture_lib.policy_gradient import reinforce_loss
 from lecture_lib.returns import discounted_returns, standardize, total_returns
 

@@ -4,6 +4,12 @@ A record holds only plain data: tensors (plain ``torch.Tensor``, on the CPU), Py
 numbers, bools, None, strings, and tuples/lists/dicts of them. It is written with
 ``torch.save`` and read back with ``torch.load(weights_only=True)``, whose unpickler admits
 tensors and these containers only, so a record cannot make the judging process run code.
+
+A pickle can still *describe* tensors that it does not hold: a few kilobytes can claim a
+tensor of 10^12 elements as a stride-0 view of one stored number, or a deeply nested list.
+:func:`loads` therefore checks the loaded structure before anyone computes on it
+(:func:`check_bounds`): every tensor must be a plain, dense, contiguous tensor that owns the
+bytes it claims, and all tensors together may claim at most ``MAX_RECORD_ELEMENT_BYTES``.
 """
 
 from __future__ import annotations
@@ -12,11 +18,17 @@ import io
 
 import torch
 
-__all__ = ["sanitize", "dumps", "loads", "UNSERIALIZABLE_KEY", "MAX_RECORD_BYTES"]
+__all__ = ["sanitize", "dumps", "loads", "check_bounds", "RecordError", "UNSERIALIZABLE_KEY", "MAX_RECORD_BYTES",
+           "MAX_RECORD_ELEMENT_BYTES"]
 
 UNSERIALIZABLE_KEY = "__unserializable__"
-MAX_RECORD_BYTES = 256 * 2**20
+MAX_RECORD_BYTES = 256 * 2**20           # bytes of a serialized record
+MAX_RECORD_ELEMENT_BYTES = 512 * 2**20   # bytes all of a record's tensors claim together
 _MAX_DEPTH = 20
+
+
+class RecordError(ValueError):
+    """Bytes that are not a record :func:`dumps` could have written (forged or corrupt)."""
 
 
 def _type_name(obj) -> str:
@@ -102,8 +114,62 @@ def dumps(record) -> bytes:
     return buf.getvalue()
 
 
+def _contiguous_strides(shape) -> tuple[int, ...]:
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(int(n), 1)
+    return tuple(reversed(strides))
+
+
+def check_bounds(obj, max_element_bytes: int = MAX_RECORD_ELEMENT_BYTES) -> None:
+    """Raise :class:`RecordError` unless ``obj`` is plain data within bounds: nesting at most
+    ``_MAX_DEPTH + 2`` levels; only None, bool, int, float, str, tuple, list, dict with string
+    keys, and tensors that are plain, strided, contiguous, offset 0, backed by a storage
+    holding every byte they claim; at most ``max_element_bytes`` claimed by all tensors.
+    Iterative, so that no nesting can exhaust the stack."""
+    claimed = 0
+    stack = [(obj, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > _MAX_DEPTH + 2:
+            raise RecordError(f"nested deeper than {_MAX_DEPTH + 2} levels")
+        if item is None or type(item) in (bool, int, float, str):
+            continue
+        if type(item) in (tuple, list):
+            stack.extend((x, depth + 1) for x in item)
+            continue
+        if type(item) is dict:
+            for k, v in item.items():
+                if type(k) is not str:
+                    raise RecordError("a dict key that is not a string")
+                stack.append((v, depth + 1))
+            continue
+        if type(item) is torch.Tensor:
+            if item.layout != torch.strided or item.is_quantized or item.dtype not in _TENSOR_DTYPES:
+                raise RecordError(f"a tensor of a kind sanitize never writes ({item.dtype}, {item.layout})")
+            nbytes = item.numel() * item.element_size()
+            claimed += nbytes
+            if claimed > max_element_bytes:
+                raise RecordError(f"its tensors claim more than {max_element_bytes:,} bytes")
+            if item.numel() and (item.storage_offset() != 0
+                                 or tuple(item.stride()) != _contiguous_strides(item.shape)
+                                 or item.untyped_storage().nbytes() < nbytes):
+                raise RecordError("a tensor that claims more elements than it stores (a strided view)")
+            continue
+        raise RecordError(f"an object of type {_type_name(item)}")
+
+
 def loads(data: bytes, max_bytes: int = MAX_RECORD_BYTES):
-    """Read a record written by :func:`dumps`, admitting plain data only."""
+    """Read a record written by :func:`dumps`, admitting plain data within bounds only;
+    anything else raises :class:`RecordError` before any value is computed on."""
     if len(data) > max_bytes:
-        raise ValueError(f"record of {len(data)} bytes exceeds the limit of {max_bytes}")
-    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        raise RecordError(f"record of {len(data):,} bytes exceeds the limit of {max_bytes:,}")
+    try:
+        obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except RecursionError:
+        raise RecordError("nested too deeply to read") from None
+    except Exception as exc:  # the unpickler refuses anything but tensors and plain containers
+        raise RecordError(f"not readable as plain data ({type(exc).__name__}: {str(exc)[:200]})") from None
+    check_bounds(obj)
+    return obj

@@ -1,0 +1,147 @@
+"""Reading what a student handed in without following anything the student made.
+
+A submission folder is data from outside: it may hold symbolic links (to the instructor's
+source, to another student's files), hard links (a second name for a file elsewhere on the
+same disk), FIFOs (a plain ``open`` blocks until a writer appears) or device files. The
+grader reads it only through these functions, which work on file descriptors opened
+relative to their folder with ``O_NOFOLLOW | O_NONBLOCK`` and check what they opened
+(``fstat``) before reading: only regular files with a single name are read; everything else
+is refused with a reason. No call here can block or leave the folder it was given.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+__all__ = ["copy_submission", "read_regular", "Refused", "printable"]
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+class Refused(OSError):
+    """A path that is not a regular file with one name; the message says what it is."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def _open_regular(name: str, dir_fd: int | None = None) -> int:
+    """An fd of ``name`` when it is a regular file with one name; else :class:`Refused`."""
+    st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    if not stat.S_ISREG(st.st_mode):
+        raise Refused(_kind(st.st_mode))
+    try:
+        fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:  # ELOOP: replaced by a link since the stat
+        raise Refused(f"cannot be opened safely ({exc.strerror})") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise Refused(_kind(st.st_mode))
+    if st.st_nlink != 1:
+        os.close(fd)
+        raise Refused(f"a hard link (the same file has {st.st_nlink} names); hand in a copy of your own")
+    return fd
+
+
+def _read_fd(fd: int, max_bytes: int) -> bytes:
+    chunks, total = [], 0
+    while True:
+        chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > max_bytes:
+            raise Refused(f"larger than {max_bytes:,} bytes")
+
+
+def read_regular(path: Path, max_bytes: int = 1 << 20) -> bytes:
+    """The bytes of ``path`` if it is a regular file with one name, at most ``max_bytes``;
+    :class:`Refused` otherwise (FileNotFoundError when it does not exist)."""
+    fd = _open_regular(str(path))
+    try:
+        return _read_fd(fd, max_bytes)
+    finally:
+        os.close(fd)
+
+
+def printable(text: str, limit: int = 300) -> str:
+    """``text`` with control characters shown as escapes (safe for a terminal or a CSV)."""
+    out = []
+    for ch in str(text)[:limit]:
+        code = ord(ch)
+        if code < 32 or 0x7F <= code < 0xA0 or code in (0x2028, 0x2029) or 0x202A <= code <= 0x202E \
+                or 0x2066 <= code <= 0x2069:
+            out.append(ascii(ch)[1:-1] if code > 0xFF else f"\\x{code:02x}")
+        else:
+            out.append(ch)
+    return "".join(out) + ("..." if len(str(text)) > limit else "")
+
+
+def copy_submission(src: Path, dest: Path, max_bytes: int) -> tuple[list[str], dict[str, str]]:
+    """Copy the regular, single-name files under ``src`` into ``dest`` (new folders and files,
+    mode 0755/0644), at most ``max_bytes`` in all. Returns (problems, refused): ``refused``
+    maps each path (relative, ``/``-separated) that was not copied to why."""
+    problems: list[str] = []
+    refused: dict[str, str] = {}
+    total = 0
+    dest.mkdir(mode=0o755)
+    os.chmod(dest, 0o755)
+    for root, dirs, files, root_fd in os.fwalk(src, follow_symlinks=False):
+        rel = Path(root).relative_to(src)
+        keep = []
+        for d in dirs:
+            st = os.stat(d, dir_fd=root_fd, follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode):
+                keep.append(d)
+                (dest / rel / d).mkdir(mode=0o755)
+                os.chmod(dest / rel / d, 0o755)
+            else:
+                refused[(rel / d).as_posix()] = _kind(st.st_mode)
+        dirs[:] = keep
+        for name in files:
+            key = (rel / name).as_posix()
+            try:
+                fd = _open_regular(name, dir_fd=root_fd)
+            except Refused as exc:
+                refused[key] = str(exc)
+                continue
+            except FileNotFoundError:
+                continue
+            try:
+                size = os.fstat(fd).st_size
+                if total + size > max_bytes:
+                    refused[key] = f"the submission would exceed {max_bytes:,} bytes"
+                    continue
+                data = _read_fd(fd, max_bytes - total)
+            except Refused as exc:
+                refused[key] = str(exc)
+                continue
+            finally:
+                os.close(fd)
+            total += len(data)
+            out = os.open(dest / rel / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(out, view):]
+            finally:
+                os.close(out)
+            os.chmod(dest / rel / name, 0o644)
+    for key, why in refused.items():
+        problems.append(f"{printable(key, 120)}: refused ({why}); not copied")
+    return problems, refused
