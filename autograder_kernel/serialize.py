@@ -114,14 +114,6 @@ def dumps(record) -> bytes:
     return buf.getvalue()
 
 
-def _contiguous_strides(shape) -> tuple[int, ...]:
-    strides, step = [], 1
-    for n in reversed(shape):
-        strides.append(step)
-        step *= max(int(n), 1)
-    return tuple(reversed(strides))
-
-
 def check_bounds(obj, max_element_bytes: int = MAX_RECORD_ELEMENT_BYTES) -> None:
     """Raise :class:`RecordError` unless ``obj`` is plain data within bounds: nesting at most
     ``_MAX_DEPTH + 2`` levels; only None, bool, int, float, str, tuple, list, dict with string
@@ -153,7 +145,7 @@ def check_bounds(obj, max_element_bytes: int = MAX_RECORD_ELEMENT_BYTES) -> None
             if claimed > max_element_bytes:
                 raise RecordError(f"its tensors claim more than {max_element_bytes:,} bytes")
             if item.numel() and (item.storage_offset() != 0
-                                 or tuple(item.stride()) != _contiguous_strides(item.shape)
+                                 or not item.is_contiguous()
                                  or item.untyped_storage().nbytes() < nbytes):
                 raise RecordError("a tensor that claims more elements than it stores (a strided view)")
             continue
