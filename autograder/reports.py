@@ -64,6 +64,18 @@ CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src d
        "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
 _SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.S | re.I)
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
+_SGR = re.compile(r"\x1b\[[0-9;]*m")  # colours: nbconvert renders these as styled spans
+_TERMINAL = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b.?|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _terminal_text(text) -> str:
+    """Terminal output without control sequences other than colours (titles, clears, bells)."""
+    text = "".join(text) if isinstance(text, list) else str(text)
+    pieces, colours = _SGR.split(text), _SGR.findall(text)
+    out = [_TERMINAL.sub("", pieces[0])]
+    for colour, piece in zip(colours, pieces[1:]):
+        out += [colour, _TERMINAL.sub("", piece)]
+    return "".join(out)
 
 
 def safe_for_html(nb) -> nbformat.NotebookNode:
@@ -76,10 +88,18 @@ def safe_for_html(nb) -> nbformat.NotebookNode:
         kept = []
         for out in cell.get("outputs", []):
             kind = out.get("output_type")
-            if kind in ("stream", "error"):
+            if kind == "stream":
+                out["text"] = _terminal_text(out.get("text", ""))
+                kept.append(out)
+                continue
+            if kind == "error":
+                out["ename"], out["evalue"] = _terminal_text(out.get("ename", "")), _terminal_text(out.get("evalue", ""))
+                out["traceback"] = [_terminal_text(t) for t in out.get("traceback", [])]
                 kept.append(out)
                 continue
             data = {k: v for k, v in out.get("data", {}).items() if k in SAFE_MIME}
+            if "text/plain" in data:
+                data["text/plain"] = _terminal_text(data["text/plain"])
             for k in ("image/png", "image/jpeg"):
                 if k in data and not (isinstance(data[k], str) and _BASE64.match(data[k])):
                     del data[k]

@@ -81,7 +81,7 @@ def collect_cases(exercise_id: str, suite: str, fn, cases, run, device) -> dict:
             output = sanitize(run(fn, on_device), devices)
         except Exception as exc:  # the student's bug, reported with the case
             error, devices = error_record(exc), []
-        results.append({"args": case.args, "kwargs": case.kwargs, "output": output, "error": error,
+        results.append({"args": sanitize(case.args), "kwargs": sanitize(case.kwargs), "output": output, "error": error,
                         "output_devices": devices})
     return {"version": RECORD_VERSION, "exercise": exercise_id, "suite": suite,
             "device": str(device), "cases": results}

@@ -25,6 +25,7 @@ UNSERIALIZABLE_KEY = "__unserializable__"
 MAX_RECORD_BYTES = 256 * 2**20           # bytes of a serialized record
 MAX_RECORD_ELEMENT_BYTES = 512 * 2**20   # bytes all of a record's tensors claim together
 _MAX_DEPTH = 20
+_RECORD_DEPTH = _MAX_DEPTH + 10   # a record wraps values in a few levels of its own
 
 
 class RecordError(ValueError):
@@ -116,7 +117,7 @@ def dumps(record) -> bytes:
 
 def check_bounds(obj, max_element_bytes: int = MAX_RECORD_ELEMENT_BYTES) -> None:
     """Raise :class:`RecordError` unless ``obj`` is plain data within bounds: nesting at most
-    ``_MAX_DEPTH + 2`` levels; only None, bool, int, float, str, tuple, list, dict with string
+    ``_RECORD_DEPTH`` levels; only None, bool, int, float, str, tuple, list, dict with string
     keys, and tensors that are plain, strided, contiguous, offset 0, backed by a storage
     holding every byte they claim; at most ``max_element_bytes`` claimed by all tensors.
     Iterative, so that no nesting can exhaust the stack."""
@@ -124,8 +125,8 @@ def check_bounds(obj, max_element_bytes: int = MAX_RECORD_ELEMENT_BYTES) -> None
     stack = [(obj, 0)]
     while stack:
         item, depth = stack.pop()
-        if depth > _MAX_DEPTH + 2:
-            raise RecordError(f"nested deeper than {_MAX_DEPTH + 2} levels")
+        if depth > _RECORD_DEPTH:
+            raise RecordError(f"nested deeper than {_RECORD_DEPTH} levels")
         if item is None or type(item) in (bool, int, float, str):
             continue
         if type(item) in (tuple, list):

@@ -127,13 +127,16 @@ def test_altered_inputs_are_not_credited():
     assert not judge(short).passed
 
 
-def test_records_cannot_smuggle_code():
+def test_records_cannot_smuggle_code(capsys):
+    from autograder_kernel.serialize import RecordError
+
     class Evil:
         def __reduce__(self):
             return (print, ("pwned",))
 
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(RecordError, match="not readable as plain data"):
         loads(pickle.dumps({"version": 1, "x": Evil()}))
+    assert "pwned" not in capsys.readouterr().out
     with pytest.raises(ValueError, match="exceeds"):
         loads(b"x" * 100, max_bytes=10)
     with pytest.raises(ValueError, match="not a check record"):
