@@ -3,17 +3,20 @@
 ``python -m autograder grade ASSIGNMENT --submissions DIR --csv OUT.csv [--workers N]``
 
 - Submissions are ``DIR/submitted/<student>/<assignment>/*.ipynb`` (or ``DIR/<student>/...``
-  when ``DIR`` is the ``submitted`` folder itself). Each is graded by
-  :func:`autograder.grading.grade_submission` in a worker process, in its own sandbox.
+  when ``DIR`` is the ``submitted`` folder itself: :func:`find_submissions`). Each is graded by
+  :func:`autograder.grading.grade_submission` in a worker process, in its own sandbox; an
+  entry that is not a plain folder gets a row saying why.
 - Only this process writes the gradebook (``course/gradebook.db``), one submission at a time
   as results arrive: parallel grading cannot lose a write or lock the database. Students not
   in the gradebook are added. A re-grade overwrites every grade of the submission, including
-  with 0 when the new grading failed, so an old grade never survives silently; a gradebook
-  that cannot be written is reported per submission and in the summary.
+  with 0 for every part the new grading did not reach, so an old grade never survives
+  silently and the gradebook always agrees with the CSV; a gradebook that cannot be written
+  is reported per submission and in the summary.
 - The CSV has one row per submission found: ``student_id, assignment, score, max_score,
   status`` (``graded`` or ``failed: <reason>``), ``problems`` (what went wrong but was graded
   around: dead kernels, timeouts, edited or missing test cells...), ``flags`` (near-copies of
-  the reference), ``parts`` and ``seconds``.
+  the reference), ``parts`` and ``seconds``. Cells are spreadsheet-safe (:func:`csv_safe`) and
+  the console shows student-controlled text with control characters escaped.
 """
 
 from __future__ import annotations

@@ -7,11 +7,16 @@ student's cells over it the way nbgrader does: the student's order, solution cel
 student wrote them, test cells and locked cells as the source has them (restored when edited,
 deleted or duplicated, each noted as a problem).
 
-:func:`grade_submission` then, for each notebook, starts a sandboxed kernel and runs the cells;
-a test cell runs no test code in the kernel: for each of its checks the grader draws the
-inputs (the hidden suite from a fresh secret seed), writes them to the private folder and has
-the kernel call the student's function on them (``autograder._kernel``); the outputs come back
-as a record that :func:`autograder.checks.judge` judges here, with the real ``lecture_lib``.
+:func:`grade_submission` first copies the submission into the grader's own folder (regular
+files with one name only: :mod:`autograder.safe_files`) and reads every notebook from that
+pristine copy, before any student code runs; nothing the kernel writes is ever read back.
+Then, for each notebook, it starts a sandboxed kernel (:mod:`autograder.sandbox`) and runs
+the cells; a test cell runs no test code in the kernel: for each of its checks the grader
+draws the inputs (the hidden suite from a fresh secret seed), writes them to a folder the
+kernel can only read, and has the kernel call the student's function on them
+(:mod:`autograder_kernel.collect`); the outputs come back on the kernel's output channel as a
+record that is checked for bounds and judged here (:func:`autograder.checks.judge`), with the
+real ``lecture_lib``.
 A test cell earns its points when every check in it passes. A kernel that dies or is killed is
 restarted, the cells that had run are replayed, and grading goes on after the cell that killed
 it: the parts that ran keep their credit.

@@ -92,19 +92,28 @@ def printable(text: str, limit: int = 300) -> str:
     return "".join(out) + ("..." if len(str(text)) > limit else "")
 
 
-def copy_submission(src: Path, dest: Path, max_bytes: int) -> tuple[list[str], dict[str, str]]:
+MAX_ENTRIES = 10_000
+
+
+def copy_submission(src: Path, dest: Path, max_bytes: int,
+                    max_entries: int = MAX_ENTRIES) -> tuple[list[str], dict[str, str]]:
     """Copy the regular, single-name files under ``src`` into ``dest`` (new folders and files,
-    mode 0755/0644), at most ``max_bytes`` in all. Returns (problems, refused): ``refused``
-    maps each path (relative, ``/``-separated) that was not copied to why."""
+    mode 0755/0644), at most ``max_bytes`` and ``max_entries`` files and folders in all.
+    Returns (problems, refused): ``refused`` maps each path (relative, ``/``-separated) that
+    was not copied to why (the first 20 refusals are listed one by one in ``problems``)."""
     problems: list[str] = []
     refused: dict[str, str] = {}
-    total = 0
+    total = entries = 0
     dest.mkdir(mode=0o755)
     os.chmod(dest, 0o755)
     for root, dirs, files, root_fd in os.fwalk(src, follow_symlinks=False):
         rel = Path(root).relative_to(src)
         keep = []
         for d in dirs:
+            entries += 1
+            if entries > max_entries:
+                refused[(rel / d).as_posix()] = f"more than {max_entries:,} files and folders"
+                continue
             st = os.stat(d, dir_fd=root_fd, follow_symlinks=False)
             if stat.S_ISDIR(st.st_mode):
                 keep.append(d)
@@ -115,6 +124,10 @@ def copy_submission(src: Path, dest: Path, max_bytes: int) -> tuple[list[str], d
         dirs[:] = keep
         for name in files:
             key = (rel / name).as_posix()
+            entries += 1
+            if entries > max_entries:
+                refused[key] = f"more than {max_entries:,} files and folders"
+                continue
             try:
                 fd = _open_regular(name, dir_fd=root_fd)
             except Refused as exc:
@@ -142,6 +155,8 @@ def copy_submission(src: Path, dest: Path, max_bytes: int) -> tuple[list[str], d
             finally:
                 os.close(out)
             os.chmod(dest / rel / name, 0o644)
-    for key, why in refused.items():
+    for key, why in list(refused.items())[:20]:
         problems.append(f"{printable(key, 120)}: refused ({why}); not copied")
+    if len(refused) > 20:
+        problems.append(f"{len(refused) - 20:,} more files refused")
     return problems, refused

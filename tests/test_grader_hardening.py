@@ -297,6 +297,8 @@ def test_copy_submission_refuses_links_fifos_and_hard_links(tmp_path):
     assert result.get("r") == "a FIFO (named pipe)"
     with pytest.raises(Refused):
         read_regular(src / "link.txt")
+    _, refused = copy_submission(src, tmp_path / "dest2", max_bytes=10**6, max_entries=3)
+    assert sum("more than 3 files" in why for why in refused.values()) == 5
 
 
 def _refusal(fn, path):
