@@ -27,9 +27,11 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
+import unicodedata
 from pathlib import Path
 
 from autograder.notebooks import COURSE, SOLUTIONS, assignments, run_nbgrader, tool_env
@@ -88,18 +90,20 @@ def _fmt(x: float) -> str:
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 
 
 def csv_safe(value) -> str:
-    """A CSV cell no spreadsheet runs as a formula: text that starts with ``= + - @``, a tab or
-    a carriage return gets a leading apostrophe (OWASP's advice); plain numbers stay numbers.
-    Control characters are shown as escapes."""
+    """A CSV cell no spreadsheet runs as a formula: text whose first visible character is one
+    of ``= + - @`` (after any spaces or invisible format characters), or that starts with a
+    tab or a carriage return, gets a leading apostrophe (OWASP's advice); plain numbers stay
+    numbers. Control characters are shown as escapes."""
     text = str(value)
-    if _NUMBER.match(text):
+    if _NUMBER.fullmatch(text):
         return text
     text = printable(text, limit=10_000)
-    if text.startswith(_FORMULA_START):
+    visible = text.lstrip("".join(ch for ch in set(text[:50]) if ch.isspace() or unicodedata.category(ch) == "Cf"))
+    if text.startswith(_FORMULA_START) or visible.startswith(_FORMULA_START):
         return "'" + text
     return text
 
@@ -248,6 +252,10 @@ def _scratch_root() -> Path:
     return Path(tempfile.mkdtemp(prefix="ag-", dir=base))
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def _failed(student: str, assignment: str, why: str) -> dict:
     return {"student": student, "assignment": assignment, "parts": {}, "problems": [], "flags": [],
             "seconds": 0.0, "failures": [why]}
@@ -316,6 +324,10 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
     from lecture_lib.data import data_dir
 
     scratch = _scratch_root()
+    try:
+        signal.signal(signal.SIGTERM, _interrupt)  # a killed run still removes its scratch folder
+    except ValueError:  # not the main thread
+        pass
     rows: list[dict] = []
     gradebook_errors: list[str] = []
     start = time.monotonic()
@@ -364,26 +376,30 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
         for student, folder, problem in jobs_found:
             if problem is not None:
                 finish(_failed(student, assignment, problem))
-        pending = list(jobs)
-        crashed: set[str] = set()
+        # a worker process that dies (killed for memory, a crash) breaks its whole pool: every
+        # submission in flight there is retried, each in a pool of its own, so that only the one
+        # that kills its worker again is failed
+        pending, alone = list(jobs), False
         while pending:
             ctx = multiprocessing.get_context("spawn")
-            with cf.ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx) as pool:
-                futures = {pool.submit(grade_submission, jobs[s]): s for s in pending}
-                pending = []
-                for fut in cf.as_completed(futures):
-                    student = futures[fut]
-                    try:
-                        result = fut.result()
-                    except Exception as exc:  # the worker process itself died
-                        if student in crashed:
-                            result = _failed(student, assignment,
-                                             f"the grading worker crashed twice ({type(exc).__name__})")
-                        else:
-                            crashed.add(student)
-                            pending.append(student)
-                            continue
-                    finish(result)
+            groups = [[s] for s in pending] if alone else [pending]
+            pending = []
+            for group in groups:
+                with cf.ProcessPoolExecutor(max_workers=min(workers, len(group)), mp_context=ctx) as pool:
+                    futures = {pool.submit(grade_submission, jobs[s]): s for s in group}
+                    for fut in cf.as_completed(futures):
+                        student = futures[fut]
+                        try:
+                            result = fut.result()
+                        except Exception as exc:  # the worker process itself died
+                            if alone:
+                                result = _failed(student, assignment,
+                                                 f"the grading worker crashed twice ({type(exc).__name__})")
+                            else:
+                                pending.append(student)
+                                continue
+                        finish(result)
+            alone = True
         if bar is not None:
             bar.close()
         if gb is not None:

@@ -17,19 +17,24 @@ def _fmt(x) -> str:
     return f"{x:.6g}" if isinstance(x, float) else str(x)
 
 
+_SUMMARY_ELEMENTS = 2**20  # a description looks at no more than this many values
+
+
 def _tensor_summary(value: torch.Tensor, preview: int) -> str:
     text = f"{str(value.dtype).removeprefix('torch.')} tensor of shape {tuple(value.shape)}"
     if value.numel() == 0:
         return text + " (empty)"
     try:
         flat = value.reshape(-1)
+        part = flat[:_SUMMARY_ELEMENTS]
+        of = "" if part.numel() == flat.numel() else f" (of the first {part.numel():,})"
         if value.dtype != torch.bool:
-            real = flat.to(torch.float64)
+            real = part.to(torch.float64)
             finite = real[torch.isfinite(real)]
             if finite.numel():
-                text += f", values in [{_fmt(finite.min().item())}, {_fmt(finite.max().item())}]"
+                text += f", values in [{_fmt(finite.min().item())}, {_fmt(finite.max().item())}]{of}"
             if finite.numel() < real.numel():
-                text += f", {real.numel() - finite.numel()} non-finite"
+                text += f", {real.numel() - finite.numel()} non-finite{of}"
         shown = ", ".join(_fmt(v) for v in flat[:preview].tolist())
         return text + f", first values [{shown}{', ...' if flat.numel() > preview else ''}]"
     except Exception:

@@ -37,7 +37,9 @@ from autograder_kernel.serialize import MAX_RECORD_BYTES
 
 __all__ = ["Kernel", "CellResult", "KernelDied"]
 
-MAX_MESSAGE = 64 * 2**20
+MAX_MESSAGE = 64 * 2**20          # bytes of one output message (iopub)
+SIDE_CHANNEL_MESSAGE = 2**20      # bytes of one message on the shell, stdin and control channels
+SIDE_CHANNEL_QUEUE = 8            # messages queued there at most
 INTERRUPT_GRACE = 5.0
 
 
@@ -89,6 +91,11 @@ class Kernel:
         self.ctx = zmq.asyncio.Context()
         self.ctx.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
         self.kc = self.km.client(context=self.ctx)
+        _ = self.kc.iopub_channel  # made first: outputs and records need the large limit
+        # the channels the grader never reads (execute replies, stdin, control) hold at most a
+        # few small messages: a kernel that floods them cannot fill the grader's memory
+        self.ctx.setsockopt(zmq.MAXMSGSIZE, SIDE_CHANNEL_MESSAGE)
+        self.ctx.setsockopt(zmq.RCVHWM, SIDE_CHANNEL_QUEUE)
         self.kc.start_channels()
         try:
             await self.kc.wait_for_ready(timeout=timeout)
@@ -97,6 +104,13 @@ class Kernel:
             raise KernelDied(f"the kernel did not start: {exc}") from None
         if sealed:
             os.chmod(self.sockets, 0o711)
+            info = self.km.get_connection_info()
+            expected = {"connection.json"} | {f"k-{info[k]}" for k in info if k.endswith("_port")}
+            extra = sorted(set(os.listdir(self.sockets)) - expected)
+            if extra:  # written by code that ran at start-up: refuse the kernel
+                await self.kill()
+                raise KernelDied("the kernel's start-up wrote into its socket folder "
+                                 f"({', '.join(n[:40] for n in extra[:3])}); it was stopped")
 
     async def alive(self) -> bool:
         return self.km is not None and await self.km.is_alive()

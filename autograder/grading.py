@@ -73,8 +73,14 @@ class TestCell:
 
 
 def _nbgrader(cell) -> dict:
+    """A cell's nbgrader metadata; a ``grade_id`` that is not a string (a student's cell can hold
+    anything) is left out, so the cell counts as the student's own."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta if isinstance(meta, dict) else {}
+    if not isinstance(meta, dict):
+        return {}
+    if "grade_id" in meta and not isinstance(meta["grade_id"], str):
+        meta = {k: v for k, v in meta.items() if k != "grade_id"}
+    return meta
 
 
 def strip_hidden(source: str) -> str:

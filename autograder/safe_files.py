@@ -93,12 +93,14 @@ def printable(text: str, limit: int = 300) -> str:
 
 
 MAX_ENTRIES = 10_000
+MAX_DEPTH = 32
 
 
 def copy_submission(src: Path, dest: Path, max_bytes: int,
                     max_entries: int = MAX_ENTRIES) -> tuple[list[str], dict[str, str]]:
     """Copy the regular, single-name files under ``src`` into ``dest`` (new folders and files,
-    mode 0755/0644), at most ``max_bytes`` and ``max_entries`` files and folders in all.
+    mode 0755/0644), at most ``max_bytes`` and ``max_entries`` files and folders in all, folders
+    at most ``MAX_DEPTH`` deep.
     Returns (problems, refused): ``refused`` maps each path (relative, ``/``-separated) that
     was not copied to why (the first 20 refusals are listed one by one in ``problems``)."""
     problems: list[str] = []
@@ -110,6 +112,9 @@ def copy_submission(src: Path, dest: Path, max_bytes: int,
         rel = Path(root).relative_to(src)
         keep = []
         for d in dirs:
+            if len(rel.parts) >= MAX_DEPTH:
+                refused[(rel / d).as_posix()] = f"folders nested deeper than {MAX_DEPTH}"
+                continue
             entries += 1
             if entries > max_entries:
                 refused[(rel / d).as_posix()] = f"more than {max_entries:,} files and folders"

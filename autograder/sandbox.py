@@ -186,9 +186,10 @@ def build_packages(withheld: list[str], dest: Path) -> Path:
 # ----------------------------------------------------------------- cgroups
 
 class Cgroups:
-    """Memory and process-count cgroups for one kernel, where this machine lets us make them
-    (cgroup v1 controllers mounted under /sys/fs/cgroup/<controller>, or a cgroup v2 tree
-    delegated to us). ``procs_files`` are what the launcher writes its PID into."""
+    """Memory and process-count cgroups for one kernel, where this machine lets us make them:
+    cgroup v1 controllers mounted under /sys/fs/cgroup/<controller> (cgroup v2 is not
+    supported yet: there the process-count limit is missing and memory is limited by
+    ``ulimit -v`` alone). ``procs_files`` are what the launcher writes its PID into."""
 
     def __init__(self, name: str, memory: int, max_procs: int):
         self.dirs: list[Path] = []
@@ -297,15 +298,23 @@ class Sandbox:
         return INSIDE_GRADING if self.isolate else self.grading
 
     def kernel_env(self, env: dict[str, str]) -> dict[str, str]:
-        """The kernel's environment: ``env`` plus its paths."""
+        """The kernel's environment: ``env`` plus its paths. Every configuration folder that
+        Python, IPython, Jupyter or matplotlib would read at start-up is a fresh one outside the
+        working folder, and user site-packages and the working folder stay off ``sys.path``:
+        nothing handed in (``.ipython/.../startup/*.py``, ``.local/.../usercustomize.py``, a
+        ``*.pth`` file, an ``ipykernel_launcher.py``) runs before the grader has sealed the
+        kernel's socket folder."""
         if self.isolate:
-            home, tmp, data = INSIDE_WORK, INSIDE_BOX / "tmp", INSIDE_DATA
-            lib = INSIDE_LIB
+            home, tmp, data, lib, config = INSIDE_WORK, INSIDE_BOX / "tmp", INSIDE_DATA, INSIDE_LIB, INSIDE_BOX / "config"
         else:
             home, tmp, data, lib = self.scratch / "work", self.scratch / "tmp", self.data, self.lib
+            config = self.scratch / "config"
         return dict(env, HOME=str(home), TMPDIR=str(tmp), COURSE_DATA=str(data), PYTHONPATH=str(lib),
-                    MPLCONFIGDIR=str(home / ".config" / "matplotlib"), IPYTHONDIR=str(home / ".ipython"),
-                    USER="nobody", LOGNAME="nobody")
+                    PYTHONNOUSERSITE="1", PYTHONSAFEPATH="1",
+                    IPYTHONDIR=str(config / "ipython"), MPLCONFIGDIR=str(config / "matplotlib"),
+                    JUPYTER_CONFIG_DIR=str(config / "jupyter"), JUPYTER_DATA_DIR=str(config / "jupyter-data"),
+                    JUPYTER_RUNTIME_DIR=str(config / "jupyter-runtime"), XDG_CONFIG_HOME=str(config / "xdg-config"),
+                    XDG_CACHE_HOME=str(config / "xdg-cache"), USER="nobody", LOGNAME="nobody")
 
     def prepare_unisolated(self) -> Path:
         """Without bubblewrap: a fresh working copy of the submission in the scratch folder."""
@@ -313,6 +322,7 @@ class Sandbox:
         shutil.rmtree(work, ignore_errors=True)
         shutil.copytree(self.submission, work)
         tmp.mkdir(exist_ok=True)
+        (self.scratch / "config").mkdir(exist_ok=True)
         return work
 
 
@@ -448,12 +458,12 @@ def kernel_argv(box: Sandbox, sockets: Path) -> list[str]:
             bw += ["--ro-bind", "/sys", "/sys"]
         bw = _with_parent_dirs(bw)
         bw += ["--chdir", "/", "--unsetenv", "JPY_PARENT_PID", "--"]
-        inner = bw + [python, "-m", "autograder_kernel.launch", "--submission", str(INSIDE_SUBMISSION),
+        inner = bw + [python, "-P", "-s", "-m", "autograder_kernel.launch", "--submission", str(INSIDE_SUBMISSION),
                       "--box", str(INSIDE_BOX), "--connection", "CONNECTION_FILE",
                       "--sockets", str(INSIDE_SOCKETS),
                       "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID)]
     else:
-        inner = [python, "-m", "ipykernel_launcher", "-f", "CONNECTION_FILE"]
+        inner = [python, "-P", "-s", "-m", "ipykernel_launcher", "-f", "CONNECTION_FILE"]
     lines = ["set -e"]
     for procs in (box.cgroups.procs_files if box.cgroups else []):
         lines.append(f"echo $$ > {shlex.quote(procs)} 2>/dev/null || true")

@@ -13,7 +13,10 @@ launcher, the first process inside, then
    (bounding, inheritable, permitted, effective, ambient), becomes that unprivileged user
    with no supplementary groups and sets ``no_new_privs``; it refuses to go on if any
    capability or root id is left;
-4. execs ``python -m ipykernel_launcher -f <box>/kernel.json``.
+4. execs ``python -P -s -m ipykernel_launcher -f <box>/kernel.json`` (neither the working
+   folder nor a user site-packages folder on ``sys.path``; the grader's environment points
+   IPython, Jupyter and matplotlib at fresh folders in ``<box>/config``), so nothing handed
+   in runs before the first cell.
 
 Nothing here imports torch or any course code; it runs before any student code does.
 """
@@ -103,6 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     work, tmp = os.path.join(args.box, "work"), os.path.join(args.box, "tmp")
     os.makedirs(work, exist_ok=True)
+    os.makedirs(os.path.join(args.box, "config"), exist_ok=True)  # fresh configuration folders
     os.makedirs(tmp, exist_ok=True)
     os.chmod(tmp, 0o1777)
     _copy_tree(args.submission, work)
@@ -117,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
         _chown_tree(args.box, args.uid, args.gid)
         drop_privileges(args.uid, args.gid)
     os.chdir(work)
-    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", connection])
+    # -P: the working folder (the student's files) stays off sys.path; -s: no user site-packages
+    os.execv(sys.executable, [sys.executable, "-P", "-s", "-m", "ipykernel_launcher", "-f", connection])
 
 
 if __name__ == "__main__":

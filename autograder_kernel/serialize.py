@@ -8,22 +8,26 @@ tensors and these containers only, so a record cannot make the judging process r
 A pickle can still *describe* tensors that it does not hold: a few kilobytes can claim a
 tensor of 10^12 elements as a stride-0 view of one stored number, or a deeply nested list.
 :func:`loads` therefore checks the loaded structure before anyone computes on it
-(:func:`check_bounds`): every tensor must be a plain, dense, contiguous tensor that owns the
-bytes it claims, and all tensors together may claim at most ``MAX_RECORD_ELEMENT_BYTES``.
+(:func:`check_bounds`): the file must be the uncompressed zip :func:`dumps` writes; every
+tensor must be a plain, dense, contiguous tensor whose storage is exactly the bytes it
+claims; all tensors together may claim at most ``MAX_RECORD_ELEMENT_BYTES``; no container
+may be reached twice, and there are at most ``MAX_RECORD_NODES`` values.
 """
 
 from __future__ import annotations
 
 import io
+import zipfile
 
 import torch
 
 __all__ = ["sanitize", "dumps", "loads", "check_bounds", "RecordError", "UNSERIALIZABLE_KEY", "MAX_RECORD_BYTES",
-           "MAX_RECORD_ELEMENT_BYTES"]
+           "MAX_RECORD_ELEMENT_BYTES", "MAX_RECORD_NODES"]
 
 UNSERIALIZABLE_KEY = "__unserializable__"
 MAX_RECORD_BYTES = 256 * 2**20           # bytes of a serialized record
 MAX_RECORD_ELEMENT_BYTES = 512 * 2**20   # bytes all of a record's tensors claim together
+MAX_RECORD_NODES = 1_000_000             # values (numbers, strings, containers, tensors) in a record
 _MAX_DEPTH = 20
 _RECORD_DEPTH = _MAX_DEPTH + 10   # a record wraps values in a few levels of its own
 
@@ -115,20 +119,30 @@ def dumps(record) -> bytes:
     return buf.getvalue()
 
 
-def check_bounds(obj, max_element_bytes: int = MAX_RECORD_ELEMENT_BYTES) -> None:
+def check_bounds(obj, max_element_bytes: int = MAX_RECORD_ELEMENT_BYTES, max_nodes: int = MAX_RECORD_NODES) -> None:
     """Raise :class:`RecordError` unless ``obj`` is plain data within bounds: nesting at most
-    ``_RECORD_DEPTH`` levels; only None, bool, int, float, str, tuple, list, dict with string
-    keys, and tensors that are plain, strided, contiguous, offset 0, backed by a storage
-    holding every byte they claim; at most ``max_element_bytes`` claimed by all tensors.
-    Iterative, so that no nesting can exhaust the stack."""
-    claimed = 0
+    ``_RECORD_DEPTH`` levels, at most ``max_nodes`` values in all, no container reached twice
+    (a pickle can name one list many times: a few KB would otherwise describe 10^25 paths);
+    only None, bool, int, float, str, tuple, list, dict with string keys, and tensors that are
+    plain, strided, contiguous, offset 0, with a storage of exactly the bytes they claim; at
+    most ``max_element_bytes`` claimed by all tensors. Iterative, so that no nesting can
+    exhaust the stack."""
+    claimed = nodes = 0
+    seen: set[int] = set()
     stack = [(obj, 0)]
     while stack:
         item, depth = stack.pop()
+        nodes += 1
+        if nodes > max_nodes:
+            raise RecordError(f"more than {max_nodes:,} values")
         if depth > _RECORD_DEPTH:
             raise RecordError(f"nested deeper than {_RECORD_DEPTH} levels")
         if item is None or type(item) in (bool, int, float, str):
             continue
+        if type(item) in (tuple, list, dict) and len(item):
+            if id(item) in seen:
+                raise RecordError("a container that appears more than once (shared references)")
+            seen.add(id(item))
         if type(item) in (tuple, list):
             stack.extend((x, depth + 1) for x in item)
             continue
@@ -145,12 +159,28 @@ def check_bounds(obj, max_element_bytes: int = MAX_RECORD_ELEMENT_BYTES) -> None
             claimed += nbytes
             if claimed > max_element_bytes:
                 raise RecordError(f"its tensors claim more than {max_element_bytes:,} bytes")
-            if item.numel() and (item.storage_offset() != 0
-                                 or not item.is_contiguous()
-                                 or item.untyped_storage().nbytes() < nbytes):
+            if item.storage_offset() != 0 or not item.is_contiguous():
                 raise RecordError("a tensor that claims more elements than it stores (a strided view)")
+            if item.untyped_storage().nbytes() != nbytes:
+                raise RecordError("a tensor whose storage is not the size it claims")
             continue
         raise RecordError(f"an object of type {_type_name(item)}")
+
+
+def _check_container(data: bytes, max_bytes: int) -> None:
+    """The bytes must be the zip file :func:`dumps` writes, every member stored uncompressed
+    (a compressed member could inflate to far more than the record's size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = z.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise RecordError(f"not a record file ({exc})") from None
+    if len(members) > 100_000:
+        raise RecordError("too many members")
+    if any(m.compress_type != zipfile.ZIP_STORED for m in members):
+        raise RecordError("a compressed member (records are written uncompressed)")
+    if sum(m.file_size for m in members) > max_bytes:
+        raise RecordError(f"its members hold more than {max_bytes:,} bytes")
 
 
 def loads(data: bytes, max_bytes: int = MAX_RECORD_BYTES):
@@ -158,6 +188,7 @@ def loads(data: bytes, max_bytes: int = MAX_RECORD_BYTES):
     anything else raises :class:`RecordError` before any value is computed on."""
     if len(data) > max_bytes:
         raise RecordError(f"record of {len(data):,} bytes exceeds the limit of {max_bytes:,}")
+    _check_container(data, max_bytes)
     try:
         obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except RecursionError:

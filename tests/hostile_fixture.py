@@ -211,6 +211,31 @@ HOSTILE_MARKDOWN = ('# notes <script>window.PWNED=8</script>\n\n<img src=x onerr
                     '<div onmouseover="window.PWNED=11" style="width:100%">hover</div>')
 
 
+STARTUP_CODE = """
+import os
+for target in ('/course/sockets/PWNED', '/sandbox/work/STARTUP-RAN-{name}'):
+    try:
+        open(target, 'w').write('x')
+    except OSError:
+        pass
+"""
+
+STARTUP_FILES = {  # files that would run code while the kernel starts, were they honoured
+    ".ipython/profile_default/startup/00-evil.py": STARTUP_CODE.format(name="ipython"),
+    "ipykernel_launcher.py": STARTUP_CODE.format(name="launcher") + "\nfrom ipykernel import kernelapp as app\napp.launch_new_instance()\n",
+    ".local/lib/python3.11/site-packages/usercustomize.py": STARTUP_CODE.format(name="usercustomize"),
+    ".local/lib/python3.11/site-packages/evil.pth": "import os; open('/sandbox/work/STARTUP-RAN-pth', 'w').write('x')\n",
+    "sitecustomize.py": STARTUP_CODE.format(name="sitecustomize"),
+    ".jupyter/jupyter_config.py": STARTUP_CODE.format(name="jupyter"),
+    ".ipython/profile_default/ipython_kernel_config.py": STARTUP_CODE.format(name="kernelconfig"),
+}
+
+CHECK_STARTUP = """
+import os, glob
+print("STARTUP MARKERS", sorted(glob.glob('/sandbox/work/STARTUP-RAN-*')))
+"""
+
+
 def submissions(source: Path, other_checkouts: list[Path], repo: Path) -> dict[str, tuple]:
     """{student: (what to write, expected score)}; what to write is a dict of file name ->
     notebook, text, bytes, or a callable (path) -> None that makes a special file."""
@@ -247,6 +272,16 @@ def submissions(source: Path, other_checkouts: list[Path], repo: Path) -> dict[s
     nbs = good()
     nbs["part1.ipynb"] = nbformat.convert(copy.deepcopy(nbs["part1.ipynb"]), 3)
     out["nbformat3"] = (nbs, 5)
+    nbs = _explore(good(), "part1.ipynb", CHECK_STARTUP)
+    nbs.update(STARTUP_FILES)
+    out["startup_files"] = (nbs, 5)
+    nbs = good()
+    cell = next(c for c in nbs["part1.ipynb"].cells if c.source == EXPLORE)
+    cell.metadata["nbgrader"] = {"grade_id": ["not", "a", "string"], "solution": True, "grade": {"x": 1}}
+    nbs["part2.ipynb"].cells[0].metadata["nbgrader"] = {"grade_id": {"a": 1}, "locked": True}
+    deep = "/".join(["d"] * 40)
+    nbs[deep + "/notes.txt"] = "deep"
+    out["odd_metadata_and_folders"] = (nbs, 5)
     nbs = good()
     nbs["part1.ipynb"] = '{"cells": ' + "[" * 200_000 + "]" * 200_000 + ', "nbformat": 4}'
     out["deep_json"] = (nbs, 3)
@@ -266,6 +301,7 @@ def write_class(root: Path, repo: Path, other_checkouts: list[Path]) -> tuple[Pa
         folder.mkdir(parents=True)
         for name, content in files.items():
             path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
             if content == "HARDLINK":
                 os.link(source / ASSIGNMENT / name, path)
             elif callable(content):

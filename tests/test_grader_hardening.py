@@ -131,8 +131,16 @@ def test_no_internal_errors_and_every_refusal_says_why(hostile):
     assert "timestamp.txt: refused (a FIFO" in rows["fifos"]["problems"]
     assert rows["nbformat3"]["status"] == "graded"
     assert "nbformat 3 notebook, upgraded" in rows["nbformat3"]["problems"]
-    for student in ("good", "submitted", hx.LONG_ID, "snoops", "plants_links", "fills_disk", "hostile_output"):
+    for student in ("good", "submitted", hx.LONG_ID, "snoops", "plants_links", "fills_disk", "hostile_output",
+                    "startup_files", "odd_metadata_and_folders"):
         assert rows[student]["status"] == "graded", rows[student]
+    assert "folders nested deeper than 32" in rows["odd_metadata_and_folders"]["problems"]
+
+
+def test_nothing_handed_in_runs_while_the_kernel_starts(hostile):
+    text = outputs_text(hostile, "startup_files", "part1.ipynb")
+    assert "STARTUP MARKERS []" in text, text
+    assert "socket folder" not in hostile["rows"]["startup_files"]["status"]
 
 
 def test_forged_records_are_refused_quickly(hostile):
@@ -265,6 +273,27 @@ def test_records_beyond_their_storage_or_too_deep_are_refused():
         loads(dumps([torch.zeros(2**20)] * 200))  # one stored tensor, counted each time it is named
     with pytest.raises(RecordError, match="not a string"):
         loads(dumps({1: 2}))
+    with pytest.raises(RecordError, match="storage is not the size"):
+        loads(dumps({"x": torch.zeros(10**6)[:10]}))  # 4 MB stored behind a 40-byte claim
+    shared = [1]
+    for _ in range(25):  # 10^25 paths through a 2 KB record
+        shared = [shared] * 10
+    start = time.monotonic()
+    with pytest.raises(RecordError, match="more than once"):
+        loads(dumps(shared))
+    assert time.monotonic() - start < 1
+    with pytest.raises(RecordError, match="more than 1,000,000 values"):
+        loads(dumps(["s"] * 1_000_001))
+    import io
+    import zipfile
+
+    plain = dumps({"x": torch.zeros(10**5)})
+    packed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain)) as zin, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as zout:
+        for member in zin.infolist():
+            zout.writestr(member.filename, zin.read(member.filename))
+    with pytest.raises(RecordError, match="compressed member"):
+        loads(packed.getvalue())
 
 
 def test_copy_submission_refuses_links_fifos_and_hard_links(tmp_path):
