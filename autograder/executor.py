@@ -43,6 +43,9 @@ SIDE_CHANNEL_QUEUE = 8            # messages queued there at most
 INTERRUPT_GRACE = 5.0
 
 
+_CWD_ON_PATH = "import sys as _s, os as _o\n_s.path.insert(0, _o.getcwd())\ndel _s, _o"
+
+
 class KernelDied(RuntimeError):
     pass
 
@@ -111,6 +114,12 @@ class Kernel:
                 await self.kill()
                 raise KernelDied("the kernel's start-up wrote into its socket folder "
                                  f"({', '.join(n[:40] for n in extra[:3])}); it was stopped")
+        # as with `python -m ipykernel_launcher` in Jupyter, files handed in next to the notebook are
+        # importable; the kernel was started with -P so that none of them could run at start-up
+        r = await self.run(_CWD_ON_PATH, timeout=60, keep_outputs=False, store_history=False)
+        if r.status != "ok":
+            await self.kill()
+            raise KernelDied(f"the kernel did not get ready ({r.status}: {r.detail or r.error})")
 
     async def alive(self) -> bool:
         return self.km is not None and await self.km.is_alive()

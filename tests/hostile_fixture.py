@@ -275,6 +275,9 @@ def submissions(source: Path, other_checkouts: list[Path], repo: Path) -> dict[s
     nbs = _explore(good(), "part1.ipynb", CHECK_STARTUP)
     nbs.update(STARTUP_FILES)
     out["startup_files"] = (nbs, 5)
+    nbs = _explore(good(), "part1.ipynb", "import helper\nprint('HELPER', helper.X)")
+    nbs["helper.py"] = "X = 42\n"   # handed in next to the notebook: importable, as in Jupyter
+    out["helper_module"] = (nbs, 5)
     nbs = good()
     cell = next(c for c in nbs["part1.ipynb"].cells if c.source == EXPLORE)
     cell.metadata["nbgrader"] = {"grade_id": ["not", "a", "string"], "solution": True, "grade": {"x": 1}}

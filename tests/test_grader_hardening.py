@@ -141,6 +141,7 @@ def test_nothing_handed_in_runs_while_the_kernel_starts(hostile):
     text = outputs_text(hostile, "startup_files", "part1.ipynb")
     assert "STARTUP MARKERS []" in text, text
     assert "socket folder" not in hostile["rows"]["startup_files"]["status"]
+    assert "HELPER 42" in outputs_text(hostile, "helper_module", "part1.ipynb")
 
 
 def test_forged_records_are_refused_quickly(hostile):
