@@ -51,19 +51,16 @@ def source_notebooks() -> dict[str, nbformat.NotebookNode]:
 
 
 def _student(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """What a student who solved everything hands in: solutions in, hidden tests out."""
+    from autograder.grading import strip_hidden
+
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        lines, hide = [], False
-        for line in cell.source.splitlines():
-            if line.strip() == "### BEGIN HIDDEN TESTS":
-                hide = True
-            elif line.strip() == "### END HIDDEN TESTS":
-                hide = False
-            elif not hide and not line.strip().startswith("### "):
-                lines.append(line)
-        if meta.get("grade") or meta.get("solution"):
-            cell.source = "\n".join(lines).rstrip()
+        if meta.get("grade") and not meta.get("solution"):
+            cell.source = strip_hidden(cell.source)
+        elif meta.get("solution"):
+            cell.source = fx._strip_markers(cell.source)
     return nb
 
 

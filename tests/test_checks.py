@@ -134,8 +134,19 @@ def test_records_cannot_smuggle_code(capsys):
         def __reduce__(self):
             return (print, ("pwned",))
 
-    with pytest.raises(RecordError, match="not readable as plain data"):
+    with pytest.raises(RecordError, match="not a record file"):  # a bare pickle
         loads(pickle.dumps({"version": 1, "x": Evil()}))
+    import io
+    import zipfile
+
+    smuggled = io.BytesIO()  # the same pickle inside the zip torch.load reads
+    with zipfile.ZipFile(io.BytesIO(dumps({"version": 1}))) as zin, zipfile.ZipFile(smuggled, "w") as zout:
+        for member in zin.infolist():
+            data = pickle.dumps({"version": 1, "x": Evil()}) if member.filename.endswith("data.pkl") \
+                else zin.read(member.filename)
+            zout.writestr(member.filename, data)
+    with pytest.raises(RecordError, match="not readable as plain data"):
+        loads(smuggled.getvalue())
     assert "pwned" not in capsys.readouterr().out
     with pytest.raises(ValueError, match="exceeds"):
         loads(b"x" * 100, max_bytes=10)
