@@ -13,9 +13,10 @@ that holds *only* what the kernel needs, every piece of it named here
   ``/course/submission`` the grader's pristine copy of the submission; at ``/course/grading``
   the folder where the grader puts each check's inputs; at ``/course/sockets`` the kernel's
   socket folder;
-- writable: a tmpfs of ``Limits.disk`` bytes at ``/sandbox`` (the working folder
-  ``/sandbox/work``, which is ``HOME`` and the kernel's cwd, and ``/sandbox/tmp``, which
-  ``/tmp`` points to), a 64 MiB ``/dev/shm``, and the kernel's own socket folder (sealed by
+- writable: a tmpfs of ``Limits.disk`` bytes at ``/tmp`` (holding the working folder
+  ``/tmp/work``, which is ``HOME`` and the kernel's cwd, and the fresh configuration folders
+  in ``/tmp/config``; it is mounted first, so a runtime folder that lives under the host's
+  ``/tmp`` is mounted into it, read-only), a 64 MiB ``/dev/shm``, and the kernel's own socket folder (sealed by
   the grader once the kernel is up, when the grader runs as root: see
   :mod:`autograder.executor`);
 - fresh ``/proc`` (own PID namespace), minimal ``/dev`` (plus ``/dev/nvidia*`` and ``/sys``
@@ -44,6 +45,7 @@ import dataclasses
 import functools
 import importlib.util
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -274,7 +276,7 @@ INSIDE_DATA = Path("/course/data")
 INSIDE_SUBMISSION = Path("/course/submission")
 INSIDE_GRADING = Path("/course/grading")
 INSIDE_SOCKETS = Path("/course/sockets")
-INSIDE_BOX = Path("/sandbox")
+INSIDE_BOX = Path("/tmp")
 INSIDE_WORK = INSIDE_BOX / "work"
 SHM_BYTES = 64 * 2**20
 
@@ -305,9 +307,9 @@ class Sandbox:
         ``*.pth`` file, an ``ipykernel_launcher.py``) runs before the grader has sealed the
         kernel's socket folder."""
         if self.isolate:
-            home, tmp, data, lib, config = INSIDE_WORK, INSIDE_BOX / "tmp", INSIDE_DATA, INSIDE_LIB, INSIDE_BOX / "config"
+            home, tmp, data, lib, config = INSIDE_WORK, INSIDE_BOX, INSIDE_DATA, INSIDE_LIB, INSIDE_BOX / "config"
         else:
-            home, tmp, data, lib = self.scratch / "work", self.scratch / "tmp", self.data, self.lib
+            home, tmp, data, lib = self.scratch / "home", self.scratch / "tmp", self.data, self.lib
             config = self.scratch / "config"
         return dict(env, HOME=str(home), TMPDIR=str(tmp), COURSE_DATA=str(data), PYTHONPATH=str(lib),
                     PYTHONNOUSERSITE="1", PYTHONSAFEPATH="1",
@@ -317,12 +319,12 @@ class Sandbox:
                     XDG_CACHE_HOME=str(config / "xdg-cache"), USER="nobody", LOGNAME="nobody")
 
     def prepare_unisolated(self) -> Path:
-        """Without bubblewrap: a fresh working copy of the submission in the scratch folder."""
-        work, tmp = self.scratch / "work", self.scratch / "tmp"
-        shutil.rmtree(work, ignore_errors=True)
+        """Without bubblewrap: a fresh working copy of the submission in the scratch folder (a new
+        folder for every kernel start: the kernel could have replaced the old one by a link)."""
+        work = self.scratch / f"work-{secrets.token_hex(4)}"
         shutil.copytree(self.submission, work)
-        tmp.mkdir(exist_ok=True)
-        (self.scratch / "config").mkdir(exist_ok=True)
+        for name in ("home", "tmp", "config"):
+            (self.scratch / name).mkdir(exist_ok=True)
         return work
 
 
@@ -393,34 +395,55 @@ _TARGET_ARGS = {"--ro-bind": 2, "--bind": 2, "--dev-bind": 2, "--symlink": 2, "-
                 "--proc": 1, "--dir": 1, "--remount-ro": 1}
 
 
+_MODIFIERS = ("--perms", "--size")   # options that apply to the operation right after them
+
+
 def _with_parent_dirs(bw: list[str]) -> list[str]:
-    """``bw`` with ``--perms 0755 --dir`` for every folder that bubblewrap would otherwise create
-    itself, with mode 0700, on the way to a mount point (the unprivileged kernel must be able
-    to walk through them)."""
-    targets, i = [], 0
+    """``bw`` with ``--perms 0755 --dir`` before each mount for every folder on the way to its
+    mount point that does not exist at that moment (bubblewrap would otherwise create it
+    itself, with mode 0700, and the unprivileged kernel could not walk through it). Inside a
+    host folder bound earlier, folders exist; inside a tmpfs, only those made here do."""
+    out: list[str] = []
+    pending: list[str] = []      # --perms/--size waiting for their operation
+    trees: list[Path] = []       # host folders bound so far: everything below them exists
+    empties: list[Path] = []     # tmpfs and made folders: only what was made below them exists
+    made: set[Path] = set()
+    i = 0
     while i < len(bw):
+        if bw[i] in _MODIFIERS:
+            pending += bw[i:i + 2]
+            i += 2
+            continue
         n = _TARGET_ARGS.get(bw[i])
         if n is None:
+            out.append(bw[i])
             i += 1
             continue
-        if bw[i] != "--remount-ro":
-            targets.append(Path(bw[i + n]))
-        i += n + 1
-    made: set[Path] = set()
-    dirs: list[str] = []
-    for target in targets:
-        for parent in reversed(target.parents):
-            if parent == Path("/") or parent in made or parent in targets:
-                continue
-            if any(t in parent.parents for t in targets):  # inside another mount: exists already
-                continue
-            made.add(parent)
-            dirs += ["--perms", "0755", "--dir", str(parent)]
-    first = next(i for i, a in enumerate(bw) if a in _TARGET_ARGS)
-    return bw[:first] + dirs + bw[first:]
+        op, args = bw[i], bw[i + 1:i + 1 + n]
+        target = Path(args[-1])
+        if op != "--remount-ro":
+            for parent in reversed(target.parents):
+                if parent == Path("/") or parent in made:
+                    continue
+                inner = max((m for m in trees + empties if m in parent.parents), key=lambda m: len(m.parts),
+                            default=None)
+                if inner is not None and inner in trees:
+                    continue  # a folder of a bound host folder exists
+                out += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+                empties.append(parent)
+            if op in ("--ro-bind", "--bind", "--dev-bind") and Path(args[0]).is_dir():
+                trees.append(target)
+            elif op in ("--tmpfs", "--dev", "--proc", "--dir"):
+                empties.append(target)
+            made.add(target)
+        out += [*pending, op, *args]
+        pending = []
+        i += 1 + n
+    return out + pending
 
 
-_PASSWD = "root:x:0:0:root:/nonexistent:/nonexistent\nnobody:x:65534:65534:nobody:/sandbox/work:/nonexistent\n"
+_PASSWD = "root:x:0:0:root:/nonexistent:/nonexistent\nnobody:x:65534:65534:nobody:/tmp/work:/nonexistent\n"
 _GROUP = "root:x:0:\nnogroup:x:65534:\n"
 
 
@@ -440,11 +463,10 @@ def kernel_argv(box: Sandbox, sockets: Path) -> list[str]:
               "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if rootless:  # no root to drop: a user namespace maps us to nobody, with no capabilities
             bw += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID), "--cap-drop", "ALL"]
-        bw += [*mounts, "--dev", "/dev", "--proc", "/proc",
+        bw += ["--perms", "0755", "--size", str(box.limits.disk), "--tmpfs", str(INSIDE_BOX),  # first: see above
+               *mounts, "--dev", "/dev", "--proc", "/proc",
                "--ro-bind", str(etc / "passwd"), "/etc/passwd", "--ro-bind", str(etc / "group"), "/etc/group",
                "--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
-               "--perms", "0755", "--size", str(box.limits.disk), "--tmpfs", str(INSIDE_BOX),
-               "--symlink", str(INSIDE_BOX / "tmp"), "/tmp",
                "--ro-bind", str(box.lib), str(INSIDE_LIB),
                "--ro-bind", str(box.submission), str(INSIDE_SUBMISSION),
                "--ro-bind", str(box.grading), str(INSIDE_GRADING),

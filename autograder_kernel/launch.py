@@ -6,10 +6,10 @@ tmpfs at ``--box`` (the only writable place besides the kernel's socket folder).
 launcher, the first process inside, then
 
 1. copies the submission into ``<box>/work`` (the kernel's working folder and ``HOME``) and
-   makes ``<box>/tmp`` (``/tmp`` points there);
+   makes ``<box>/config`` (``<box>`` is the sandbox's ``/tmp``);
 2. copies the connection file the grader wrote into ``<box>``, with the socket folder as
    the kernel sees it (``--sockets``);
-3. when started as root: hands ``<box>`` to ``--uid``/``--gid``, drops every capability
+3. when started as root: hands ``<box>`` and what it made there to ``--uid``/``--gid``, drops every capability
    (bounding, inheritable, permitted, effective, ambient), becomes that unprivileged user
    with no supplementary groups and sets ``no_new_privs``; it refuses to go on if any
    capability or root id is left;
@@ -104,11 +104,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--uid", type=int, default=65534)
     parser.add_argument("--gid", type=int, default=65534)
     args = parser.parse_args(argv)
-    work, tmp = os.path.join(args.box, "work"), os.path.join(args.box, "tmp")
+    work, config = os.path.join(args.box, "work"), os.path.join(args.box, "config")
     os.makedirs(work, exist_ok=True)
-    os.makedirs(os.path.join(args.box, "config"), exist_ok=True)  # fresh configuration folders
-    os.makedirs(tmp, exist_ok=True)
-    os.chmod(tmp, 0o1777)
+    os.makedirs(config, exist_ok=True)  # fresh configuration folders
     _copy_tree(args.submission, work)
     connection = os.path.join(args.box, "kernel.json")
     # the grader names the file by its host path; here it is in the socket folder
@@ -117,8 +115,11 @@ def main(argv: list[str] | None = None) -> None:
     info["ip"] = os.path.join(args.sockets, os.path.basename(info["ip"]))
     with open(connection, "w") as f:
         json.dump(info, f)
-    if os.getuid() == 0:
-        _chown_tree(args.box, args.uid, args.gid)
+    if os.getuid() == 0:  # the box and what was made in it (not the runtime mounted into it)
+        os.chown(args.box, args.uid, args.gid)
+        os.chown(connection, args.uid, args.gid)
+        _chown_tree(work, args.uid, args.gid)
+        _chown_tree(config, args.uid, args.gid)
         drop_privileges(args.uid, args.gid)
     os.chdir(work)
     # -P: the working folder (the student's files) stays off sys.path; -s: no user site-packages

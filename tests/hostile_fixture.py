@@ -210,7 +210,7 @@ HOSTILE_MARKDOWN = ('# notes <script>window.PWNED=8</script>\n\n<img src=x onerr
 
 STARTUP_CODE = """
 import os
-for target in ('/course/sockets/PWNED', '/sandbox/work/STARTUP-RAN-{name}'):
+for target in ('/course/sockets/PWNED', '/tmp/work/STARTUP-RAN-{name}'):
     try:
         open(target, 'w').write('x')
     except OSError:
@@ -221,7 +221,7 @@ STARTUP_FILES = {  # files that would run code while the kernel starts, were the
     ".ipython/profile_default/startup/00-evil.py": STARTUP_CODE.format(name="ipython"),
     "ipykernel_launcher.py": STARTUP_CODE.format(name="launcher") + "\nfrom ipykernel import kernelapp as app\napp.launch_new_instance()\n",
     ".local/lib/python3.11/site-packages/usercustomize.py": STARTUP_CODE.format(name="usercustomize"),
-    ".local/lib/python3.11/site-packages/evil.pth": "import os; open('/sandbox/work/STARTUP-RAN-pth', 'w').write('x')\n",
+    ".local/lib/python3.11/site-packages/evil.pth": "import os; open('/tmp/work/STARTUP-RAN-pth', 'w').write('x')\n",
     "sitecustomize.py": STARTUP_CODE.format(name="sitecustomize"),
     ".jupyter/jupyter_config.py": STARTUP_CODE.format(name="jupyter"),
     ".ipython/profile_default/ipython_kernel_config.py": STARTUP_CODE.format(name="kernelconfig"),
@@ -229,7 +229,7 @@ STARTUP_FILES = {  # files that would run code while the kernel starts, were the
 
 CHECK_STARTUP = """
 import os, glob
-print("STARTUP MARKERS", sorted(glob.glob('/sandbox/work/STARTUP-RAN-*')))
+print("STARTUP MARKERS", sorted(glob.glob('/tmp/work/STARTUP-RAN-*')))
 """
 
 
