@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memory", default="4G", help="memory per submission (default 4G)")
     p.add_argument("--max-procs", type=int, default=256, help="processes+threads per submission (default 256)")
     p.add_argument("--disk", default="1G", help="bytes a submission's kernel may write in all (default 1G)")
+    p.add_argument("--grader-memory", default="8G",
+                   help="address space of each grading worker process itself (default 8G)")
     p.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto",
                    help="auto: bubblewrap when it works, else run unisolated with a warning")
     p.add_argument("--full", action="store_true", help="run the notebooks' full settings (default: fast)")
@@ -102,11 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.batch import grade_assignment
         from autograder.sandbox import parse_size
         try:
-            memory, disk = parse_size(args.memory), parse_size(args.disk)
+            memory, disk, grader_memory = parse_size(args.memory), parse_size(args.disk), parse_size(args.grader_memory)
         except ValueError as exc:
             parser.error(str(exc))
         limits = {"cell_timeout": args.cell_timeout, "timeout": args.timeout, "memory": memory,
-                  "max_procs": args.max_procs, "disk": disk}
+                  "max_procs": args.max_procs, "disk": disk, "grader_memory": grader_memory}
         return grade_assignment(args.assignment, args.submissions, args.csv, workers=args.workers,
                                 limits=limits, sandbox=args.sandbox, fast=not args.full,
                                 progress=not args.no_progress, update_gradebook=not args.no_gradebook,

@@ -252,6 +252,16 @@ def _scratch_root() -> Path:
     return Path(tempfile.mkdtemp(prefix="ag-", dir=base))
 
 
+def _limit_worker(memory: int) -> None:
+    """A grading worker's own address-space limit: a kernel that makes the grader buffer
+    messages without end kills this worker, not the machine (it is then retried alone). Only
+    the soft limit: the kernels it starts set their own (``ulimit -v`` in the sandbox's shell)."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (memory if hard == resource.RLIM_INFINITY else min(memory, hard), hard))
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -385,7 +395,8 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
             groups = [[s] for s in pending] if alone else [pending]
             pending = []
             for group in groups:
-                with cf.ProcessPoolExecutor(max_workers=min(workers, len(group)), mp_context=ctx) as pool:
+                with cf.ProcessPoolExecutor(max_workers=min(workers, len(group)), mp_context=ctx,
+                                            initializer=_limit_worker, initargs=(lim.grader_memory,)) as pool:
                     futures = {pool.submit(grade_submission, jobs[s]): s for s in group}
                     for fut in cf.as_completed(futures):
                         student = futures[fut]

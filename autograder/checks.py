@@ -197,19 +197,21 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
 
 _KINDS = [  # (pattern in a problem sentence, the kind of problem it is), first match wins
     (re.compile(r"^your function raised NotImplementedError: replace"), None),
-    (re.compile(r"^your function raised (\w+)"), "your function raised {0}"),
-    (re.compile(r"^(.+?) should be a torch\.Tensor"), "{0} is not a torch.Tensor"),
-    (re.compile(r"^(.+?) should be a tuple"), "{0} is not the tuple the contract asks for"),
-    (re.compile(r"^(.+?) has shape .* but should have shape"), "{0} has the wrong shape"),
-    (re.compile(r"^the result has shape .* but should have shape"), "the result has the wrong shape"),
-    (re.compile(r"^(.+?) has dtype .* but should have dtype"), "{0} has the wrong dtype"),
-    (re.compile(r"^the output is on .* but the inputs were on"), "the output is on the wrong device"),
-    (re.compile(r"^(.+?) is wrong\b"), "{0} has wrong values"),
+    (re.compile(r"^your function raised (\w{1,80})"), "your function raised {0}"),
+    (re.compile(r"^([^\n]{1,80}?) should be a torch\.Tensor"), "{0} is not a torch.Tensor"),
+    (re.compile(r"^([^\n]{1,80}?) should be a tuple"), "{0} is not the tuple the contract asks for"),
+    (re.compile(r"^([^\n]{1,80}?) has shape [^\n]{0,200}? but should have shape"), "{0} has the wrong shape"),
+    (re.compile(r"^the result has shape [^\n]{0,200}? but should have shape"), "the result has the wrong shape"),
+    (re.compile(r"^([^\n]{1,80}?) has dtype [^\n]{0,80}? but should have dtype"), "{0} has the wrong dtype"),
+    (re.compile(r"^the output is on [^\n]{0,200}? but the inputs were on"), "the output is on the wrong device"),
+    (re.compile(r"^([^\n]{1,80}?) is wrong\b"), "{0} has wrong values"),
 ]
 
 
 def hidden_problem(problem: str) -> str:
-    """The kind of problem, without any value: what a hidden suite's verdict may say."""
+    """The kind of problem, without any value: what a hidden suite's verdict may say. Every
+    pattern is bounded (the text may come from a forged record): linear time."""
+    problem = problem[:600]
     for pattern, kind in _KINDS:
         m = pattern.search(problem)
         if m:

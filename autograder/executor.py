@@ -11,8 +11,11 @@ at most ``MAX_RECORD_BYTES``), never through a file. A cell that runs past its l
 interrupted (``interrupt_mode: message``); if it is still busy a few seconds later (a loop that
 swallows ``KeyboardInterrupt``), the kernel and everything it started are killed. A kernel
 that dies (``os._exit``, a segfault, the memory cgroup's OOM killer) is noticed within a second.
-Outputs beyond ``max_output`` bytes per cell are dropped and the cell says so; messages larger
-than 64 MiB are refused by the socket itself.
+Outputs beyond ``max_output`` bytes per cell (or ``max_total_output`` per notebook) are dropped
+and the cell says so. ZeroMQ bounds each frame of a message (64 MiB on iopub, 1 MiB on the
+other channels), not a message's number of frames, so it cannot bound what a hostile kernel
+makes the grader buffer: each grading worker runs under an address-space limit
+(``Limits.grader_memory``) and a worker that dies is retried alone (:mod:`autograder.batch`).
 """
 
 from __future__ import annotations
@@ -63,11 +66,14 @@ class CellResult:
 
 
 class Kernel:
-    def __init__(self, box: Sandbox, env: dict[str, str], max_output: int, cwd=None):
+    def __init__(self, box: Sandbox, env: dict[str, str], max_output: int, cwd=None,
+                 max_total_output: int | None = None):
         self.box = box
         self.cwd = str(cwd) if cwd is not None else None
         self.env = env
         self.max_output = max_output
+        self.max_total_output = max_total_output   # over every cell this kernel object runs
+        self.total_kept = 0
         self.km = None
         self.kc = None
         self.ctx = None
@@ -212,10 +218,12 @@ class Kernel:
                 size = len(json.dumps(out))
             except Exception:
                 continue
-            if kept + size > self.max_output:
+            if kept + size > self.max_output or (self.max_total_output is not None
+                                                 and self.total_kept + size > self.max_total_output):
                 result.truncated += size
                 continue
             kept += size
+            self.total_kept += size
             result.outputs.append(out)
         if interrupted_at is not None and result.status != "timeout":
             result.status = "timeout"
@@ -223,8 +231,10 @@ class Kernel:
         if result.truncated:
             result.outputs.append(nbformat.v4.new_output(
                 "stream", name="stderr",
-                text=f"\n[autograder: {result.truncated:,} bytes of output beyond the "
-                     f"{self.max_output:,}-byte limit per cell were dropped]\n"))
+                text=f"\n[autograder: {result.truncated:,} bytes of output beyond the limits "
+                     f"({self.max_output:,} bytes per cell"
+                     + (f", {self.max_total_output:,} per notebook" if self.max_total_output else "")
+                     + ") were dropped]\n"))
         if record is not None and not result.record_error and record:
             result.record = bytes(record)
         result.seconds = time.monotonic() - start

@@ -291,10 +291,15 @@ def similarity(a: ast.FunctionDef, b: ast.FunctionDef) -> float:
     return _ratio(_tokens(a), _tokens(b))
 
 
+MAX_COPY_SOURCE = 200_000  # characters of a solution cell compared with the references at most
+
+
 def _functions(source: str) -> list[ast.FunctionDef]:
+    if len(source) > MAX_COPY_SOURCE:
+        return []
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
@@ -340,8 +345,11 @@ def near_copies(solution_sources: dict[str, str], reference_names) -> list[str]:
     flags = []
     for gid, source in solution_sources.items():
         for func in _functions(source):
-            tokens = _tokens(func)
-            raw_tokens = _raw_tokens(func) if _has_docstring(func) else None
+            try:
+                tokens = _tokens(func)
+                raw_tokens = _raw_tokens(func) if _has_docstring(func) else None
+            except (RecursionError, MemoryError, ValueError, SyntaxError):
+                continue  # a function too deep to compare is not looked at (it still runs and is graded)
             for ref in refs:
                 score = _ratio(tokens, ref.tokens) if len(ref.tokens) >= COPY_MIN_TOKENS else 0.0
                 if score < COPY_THRESHOLD and ref.has_docstring and raw_tokens is not None:
@@ -412,7 +420,7 @@ async def _grade_notebook(job: Job, box, source_path: Path, student_nb, deadline
 
     out_nb = nbformat.v4.new_notebook(metadata=source_nb.metadata)
     out_nb.metadata["autograder"] = {"withheld": withheld}
-    kernel = Kernel(box, box.kernel_env(job.env), limits.max_output)
+    kernel = Kernel(box, box.kernel_env(job.env), limits.max_output, max_total_output=limits.max_total_output)
     replay: list[str] = []
     restarts = 0
     started = False

@@ -30,7 +30,7 @@ class NotebookError(ValueError):
     """A file that is not a readable Jupyter notebook."""
 
 
-MAX_NOTEBOOK_BYTES = 100 * 2**20
+MAX_NOTEBOOK_BYTES = 32 * 2**20
 
 
 def read_notebook(path: Path, notes: list[str] | None = None) -> nbformat.NotebookNode:

@@ -81,6 +81,8 @@ class Limits:
     max_output: int = 2 * 2**20      # bytes of outputs kept per cell
     max_files: int = 200 * 2**20     # bytes a submission folder may hold when copied
     disk: int = 1 * 2**30            # bytes the kernel may write in all (its tmpfs)
+    max_total_output: int = 20 * 2**20   # bytes of outputs kept per notebook
+    grader_memory: int = 8 * 2**30   # address space of each grading worker (the grader's own process)
 
 
 # ----------------------------------------------------------------- probing bubblewrap
@@ -278,7 +280,7 @@ INSIDE_GRADING = Path("/course/grading")
 INSIDE_SOCKETS = Path("/course/sockets")
 INSIDE_BOX = Path("/tmp")
 INSIDE_WORK = INSIDE_BOX / "work"
-SHM_BYTES = 64 * 2**20
+SHM_BYTES = 256 * 2**20
 
 
 @dataclasses.dataclass
@@ -342,10 +344,11 @@ def _chain(path: Path) -> list[Path]:
 
 
 def _masked_course_packages(bound: list[Path]) -> list[Path]:
-    """Folders of the instructor-side package installed (copied, not linked) inside a bound
-    folder such as the environment's site-packages: they are hidden by an empty tmpfs."""
+    """Folders of the course's own packages installed (copied, not linked) inside a bound
+    folder such as the environment's site-packages: they are hidden by an empty tmpfs (the
+    kernel imports its withheld copies from /course/lib)."""
     out = []
-    for name in ("autograder",):
+    for name in ("autograder", "lecture_lib", "autograder_kernel"):
         try:
             folder = package_dir(name).resolve()
         except ValueError:
@@ -373,7 +376,7 @@ def runtime_mounts() -> tuple[list[str], list[Path]]:
         p = Path("/") / top
         if p.is_symlink():
             args.extend(["--symlink", os.readlink(p), str(p)])
-    for d in ("/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libx32", "/lib", "/lib64"):
+    for d in ("/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libx32", "/lib", "/lib64", "/usr/bin", "/bin"):
         if Path(d).is_dir() and not Path(d).is_symlink():
             ro(Path(d))
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -492,6 +495,8 @@ def kernel_argv(box: Sandbox, sockets: Path) -> list[str]:
     limits = box.limits
     if not any(Path("/dev").glob("nvidia*")):  # CUDA reserves far more address space than it uses
         lines.append(f"ulimit -v {max(1, limits.memory // 1024)}")
+    else:  # not the grading worker's own limit either
+        lines.append("ulimit -S -v unlimited 2>/dev/null || true")
     lines.append("ulimit -c 0")
     # the largest file a cell may write (ulimit -f counts 512-byte blocks in sh)
     lines.append(f"ulimit -f {max(1, min(limits.max_files, limits.disk) // 512)}")

@@ -28,6 +28,8 @@ UNSERIALIZABLE_KEY = "__unserializable__"
 MAX_RECORD_BYTES = 256 * 2**20           # bytes of a serialized record
 MAX_RECORD_ELEMENT_BYTES = 512 * 2**20   # bytes all of a record's tensors claim together
 MAX_RECORD_NODES = 1_000_000             # values (numbers, strings, containers, tensors) in a record
+MAX_RECORD_STRING = 10_000               # characters of one string (sanitize cuts strings there)
+MAX_RECORD_PICKLE = 4 * 2**20            # bytes of the record's pickle (its structure; tensors are apart)
 _MAX_DEPTH = 20
 _RECORD_DEPTH = _MAX_DEPTH + 10   # a record wraps values in a few levels of its own
 
@@ -137,7 +139,11 @@ def check_bounds(obj, max_element_bytes: int = MAX_RECORD_ELEMENT_BYTES, max_nod
             raise RecordError(f"more than {max_nodes:,} values")
         if depth > _RECORD_DEPTH:
             raise RecordError(f"nested deeper than {_RECORD_DEPTH} levels")
-        if item is None or type(item) in (bool, int, float, str):
+        if type(item) is str:
+            if len(item) > MAX_RECORD_STRING:
+                raise RecordError(f"a string of more than {MAX_RECORD_STRING:,} characters")
+            continue
+        if item is None or type(item) in (bool, int, float):
             continue
         if type(item) in (tuple, list, dict) and len(item):
             if id(item) in seen:
@@ -181,6 +187,9 @@ def _check_container(data: bytes, max_bytes: int) -> None:
         raise RecordError("a compressed member (records are written uncompressed)")
     if sum(m.file_size for m in members) > max_bytes:
         raise RecordError(f"its members hold more than {max_bytes:,} bytes")
+    if any(m.filename.endswith(".pkl") and m.file_size > MAX_RECORD_PICKLE for m in members):
+        # unpickling costs far more than the bytes: bound it before it starts
+        raise RecordError(f"its structure takes more than {MAX_RECORD_PICKLE:,} bytes")
 
 
 def loads(data: bytes, max_bytes: int = MAX_RECORD_BYTES):

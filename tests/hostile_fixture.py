@@ -272,9 +272,14 @@ def submissions(source: Path, other_checkouts: list[Path], repo: Path) -> dict[s
     nbs = _explore(good(), "part1.ipynb", CHECK_STARTUP)
     nbs.update(STARTUP_FILES)
     out["startup_files"] = (nbs, 5)
-    nbs = _explore(good(), "part1.ipynb", "import helper\nprint('HELPER', helper.X)")
+    nbs = _explore(good(), "part1.ipynb", "import helper, subprocess\nprint('HELPER', helper.X)\n"
+                   "print(subprocess.run(['sh', '-c', 'echo SHELL-$((40 + 2))'], capture_output=True, text=True).stdout)")
     nbs["helper.py"] = "X = 42\n"   # handed in next to the notebook: importable, as in Jupyter
     out["helper_module"] = (nbs, 5)
+    nbs = good()
+    for _ in range(15):  # 30 MB of output over 15 cells: each within the per-cell cap
+        nbs["part1.ipynb"].cells.insert(2, nbformat.v4.new_code_cell("print('x' * 2_000_000)"))
+    out["floods_output"] = (nbs, 5)
     nbs = good()
     cell = next(c for c in nbs["part1.ipynb"].cells if c.source == EXPLORE)
     cell.metadata["nbgrader"] = {"grade_id": ["not", "a", "string"], "solution": True, "grade": {"x": 1}}

@@ -141,7 +141,16 @@ def test_nothing_handed_in_runs_while_the_kernel_starts(hostile):
     text = outputs_text(hostile, "startup_files", "part1.ipynb")
     assert "STARTUP MARKERS []" in text, text
     assert "socket folder" not in hostile["rows"]["startup_files"]["status"]
-    assert "HELPER 42" in outputs_text(hostile, "helper_module", "part1.ipynb")
+    text = outputs_text(hostile, "helper_module", "part1.ipynb")
+    assert "HELPER 42" in text and "SHELL-42" in text  # a helper module and a shell work as in Jupyter
+
+
+def test_output_is_capped_per_notebook(hostile):
+    row = hostile["rows"]["floods_output"]
+    assert row["status"] == "graded" and float(row["score"]) == 5, row
+    assert "output were dropped" in row["problems"]
+    graded = hostile["course"] / "autograded" / "floods_output" / hx.ASSIGNMENT / "part1.ipynb"
+    assert graded.stat().st_size < 25 * 2**20
 
 
 def test_forged_records_are_refused_quickly(hostile):
@@ -295,6 +304,10 @@ def test_records_beyond_their_storage_or_too_deep_are_refused():
             zout.writestr(member.filename, zin.read(member.filename))
     with pytest.raises(RecordError, match="compressed member"):
         loads(packed.getvalue())
+    with pytest.raises(RecordError, match="a string of more than"):
+        loads(dumps({"error": {"message": " has shape " * 30_000}}))
+    with pytest.raises(RecordError, match="structure takes more than"):
+        loads(dumps([0.5 + i for i in range(600_000)]))  # refused before unpickling
 
 
 def test_copy_submission_refuses_links_fifos_and_hard_links(tmp_path):
@@ -377,6 +390,18 @@ def test_a_failed_gradebook_creation_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="could not be created"):
         open_gradebook(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_hostile_text_costs_linear_time():
+    from autograder.checks import hidden_problem
+    from autograder.grading import near_copies
+
+    start = time.monotonic()
+    assert hidden_problem(" has shape " * 30_000).startswith("the output is wrong")
+    deep = "def standardize(x):\n    return " + " + ".join(["0 * x"] * 3000) + "\n"
+    assert near_copies({"standardize": deep}, ["lecture_lib.returns.standardize"]) == []
+    assert near_copies({"big": "x = 1\n" * 100_000}, ["lecture_lib.returns.standardize"]) == []
+    assert time.monotonic() - start < 10
 
 
 def test_hidden_briefs_name_the_kind_of_problem_only():
