@@ -275,7 +275,7 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
                      limits: dict | None = None, sandbox: str = "auto", fast: bool = True,
                      course: Path = COURSE, source: Path = SOLUTIONS, progress: bool = True,
                      update_gradebook: bool = True) -> int:
-    from autograder.grading import Job, PlanError, grade_submission, plan_notebook
+    from autograder.grading import Job, PlanError, grade_submission, plan_notebook, zero_parts
     from autograder.registry import get_exercise
     from autograder.sandbox import Limits, build_packages
 
@@ -296,10 +296,7 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
             _, tests = plan_notebook(nb)
             max_score += sum(t.points for t in tests.values())
             withheld |= {n for t in tests.values() for c in t.checks for n in get_exercise(c.exercise).withholds}
-            for t in tests.values():
-                all_parts[f"{nb.name}:{t.grade_id}"] = {"notebook": nb.name, "grade_id": t.grade_id,
-                                                        "points": t.points, "score": 0.0, "passed": False,
-                                                        "message": "not graded"}
+            all_parts.update(zero_parts(nb.name, tests, "not graded"))
     except (PlanError, ValueError) as exc:
         print(f"error: cannot grade {assignment}: {exc}", file=sys.stderr)
         return 2

@@ -43,7 +43,7 @@ import nbformat
 
 from autograder.notebooks import NotebookError, read_notebook
 
-__all__ = ["CheckSpec", "TestCell", "PlanError", "plan_notebook", "merge", "grade_submission",
+__all__ = ["CheckSpec", "TestCell", "PlanError", "plan_notebook", "zero_parts", "merge", "grade_submission",
            "similarity", "near_copies"]
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -388,20 +388,24 @@ def _cases_blob(cases, runner) -> bytes:
                   "runner": spec_of(runner)})
 
 
+def zero_parts(nb_name: str, tests: dict[str, TestCell], message: str) -> dict[str, dict]:
+    """Every test cell of the notebook as a part with 0 points, keyed ``"<notebook>:<grade_id>"``."""
+    return {f"{nb_name}:{t.grade_id}": {"notebook": nb_name, "grade_id": t.grade_id, "points": t.points,
+                                        "score": 0.0, "passed": False, "message": message}
+            for t in tests.values()}
+
+
 def _zero_parts(result: dict, nb_name: str, tests: dict[str, TestCell], message: str) -> dict:
     """Enter every test cell of the notebook in ``result["parts"]`` with 0 points so far."""
-    parts = result["parts"]
-    for t in tests.values():
-        parts[f"{nb_name}:{t.grade_id}"] = {"notebook": nb_name, "grade_id": t.grade_id, "points": t.points,
-                                            "score": 0.0, "passed": False, "message": message}
-    return parts
+    result["parts"].update(zero_parts(nb_name, tests, message))
+    return result["parts"]
 
 
 def _stream(text: str, name: str = "stdout"):
     return nbformat.v4.new_output("stream", name=name, text=text)
 
 
-async def _grade_notebook(job: Job, box, source_path: Path, student_nb, deadline: float,
+async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, deadline: float,
                           result: dict) -> None:
     from autograder.checks import judge
     from autograder.executor import Kernel, KernelDied
@@ -410,7 +414,7 @@ async def _grade_notebook(job: Job, box, source_path: Path, student_nb, deadline
 
     limits = box.limits
     nb_name = source_path.name
-    source_nb, tests = plan_notebook(source_path)
+    source_nb, tests = plan
     parts = _zero_parts(result, nb_name, tests, "not run")
     planned, problems = merge(student_nb, source_nb, tests)
     result["problems"] += [f"{nb_name}: {p}" for p in problems]
@@ -581,7 +585,8 @@ async def _grade(job: Job) -> dict:
                       scratch=scratch, limits=limits, isolate=job.isolate, cgroups=cgroups)
         # every notebook is read now, from the pristine copy, before any student code runs
         students = []
-        for source, (_, tests) in plans:
+        for source, plan in plans:
+            tests = plan[1]
             name = source.name
             if name in refused:
                 result["failures"].append(f"{name}: refused: {refused[name]}")
@@ -593,14 +598,14 @@ async def _grade(job: Job) -> dict:
                 continue
             notes: list[str] = []
             try:
-                students.append((source, read_notebook(pristine / name, notes=notes)))
+                students.append((source, plan, read_notebook(pristine / name, notes=notes)))
             except NotebookError as exc:
                 result["failures"].append(str(exc).replace(str(pristine / name), name))
                 _zero_parts(result, name, tests, "unreadable")
                 continue
             result["problems"] += [f"{name}: {n}" for n in notes]
-        for source, student_nb in students:
-            await _grade_notebook(job, box, source, student_nb, deadline, result)
+        for source, plan, student_nb in students:
+            await _grade_notebook(job, box, source, plan, student_nb, deadline, result)
     finally:
         cgroups.close()
         shutil.rmtree(scratch, ignore_errors=True)

@@ -6,7 +6,8 @@ that holds *only* what the kernel needs, every piece of it named here
 
 - read-only: the Python installation and the course's virtual environment (with the course's
   own packages masked when they are installed there, not linked), the system's shared
-  libraries (``/usr/lib``), ``/etc/ld.so.cache`` and a two-line ``/etc/passwd``;
+  libraries and programs (``/usr/lib``, ``/usr/bin``), ``/etc/ld.so.cache`` and two-line
+  ``/etc/passwd`` and ``/etc/group``;
   at ``/course/lib`` the kernel-side half of the checks (``autograder_kernel``: no exercise,
   no reference, no judge) and a copy of ``lecture_lib`` whose graded functions only raise
   (:func:`build_packages`); at ``/course/data`` the data folder (MNIST); at
@@ -16,7 +17,7 @@ that holds *only* what the kernel needs, every piece of it named here
 - writable: a tmpfs of ``Limits.disk`` bytes at ``/tmp`` (holding the working folder
   ``/tmp/work``, which is ``HOME`` and the kernel's cwd, and the fresh configuration folders
   in ``/tmp/config``; it is mounted first, so a runtime folder that lives under the host's
-  ``/tmp`` is mounted into it, read-only), a 64 MiB ``/dev/shm``, and the kernel's own socket folder (sealed by
+  ``/tmp`` is mounted into it, read-only), a 256 MiB ``/dev/shm``, and the kernel's own socket folder (sealed by
   the grader once the kernel is up, when the grader runs as root: see
   :mod:`autograder.executor`);
 - fresh ``/proc`` (own PID namespace), minimal ``/dev`` (plus ``/dev/nvidia*`` and ``/sys``
@@ -359,9 +360,8 @@ def _masked_course_packages(bound: list[Path]) -> list[Path]:
 
 
 @functools.lru_cache(maxsize=1)
-def runtime_mounts() -> tuple[list[str], list[Path]]:
-    """The bwrap arguments that give a kernel the Python runtime, read-only, and the list of
-    host folders they expose (for the README and the tests)."""
+def runtime_mounts() -> list[str]:
+    """The bwrap arguments that give a kernel the Python runtime, read-only."""
     args: list[str] = []
     bound: list[Path] = []
 
@@ -386,12 +386,12 @@ def runtime_mounts() -> tuple[list[str], list[Path]]:
         for lib in sorted((prefix / "lib").glob("libpython*")):
             ro(lib)
     for link in _chain(Path(sys.executable)):               # python -> python3 -> python3.11
-        ro(link.parent) if link.parent != Path("/usr/bin") else ro(link)
+        ro(link.parent)
     if Path("/etc/ld.so.cache").is_file():
         args.extend(["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"])
     for masked in _masked_course_packages(bound):
         args.extend(["--tmpfs", str(masked), "--remount-ro", str(masked)])
-    return args, bound
+    return args
 
 
 _TARGET_ARGS = {"--ro-bind": 2, "--bind": 2, "--dev-bind": 2, "--symlink": 2, "--tmpfs": 1, "--dev": 1,
@@ -460,7 +460,7 @@ def kernel_argv(box: Sandbox, sockets: Path) -> list[str]:
         etc.mkdir(exist_ok=True)
         (etc / "passwd").write_text(_PASSWD)
         (etc / "group").write_text(_GROUP)
-        mounts, _ = runtime_mounts()
+        mounts = runtime_mounts()
         rootless = os.getuid() != 0
         bw = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session",
               "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]

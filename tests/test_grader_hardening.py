@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -26,23 +25,13 @@ import pytest
 import torch
 
 import hostile_fixture as hx
+from cli_helpers import read_csv
+from cli_helpers import run_cli as _run_cli
 from autograder.notebooks import REPO_ROOT
 
-VENV_BIN = str(Path(sys.executable).parent)
-
-
-def run_cli(*args, timeout=900, env_path="/usr/local/bin:/usr/bin:/bin"):
-    """The CLI as a cron job would start it: ``.venv/bin/python -m autograder``, no venv on PATH."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV",)}
-    env.update(PATH=env_path, COURSE_PROGRESS="0")
-    assert VENV_BIN not in env_path
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def read_csv(path: Path) -> dict[str, dict]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return {row["student_id"]: row for row in csv.DictReader(f)}
+def run_cli(*args, timeout=900):
+    """Every CLI run here is started as a cron job would: no venv on PATH."""
+    return _run_cli(*args, timeout=timeout, activated=False)
 
 
 def _other_checkouts() -> list[Path]:

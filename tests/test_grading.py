@@ -6,27 +6,14 @@ the tests read its exit status, CSV, gradebook, graded notebooks and feedback pa
 
 from __future__ import annotations
 
-import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from autograder.notebooks import REPO_ROOT, tool_env
+from autograder.notebooks import REPO_ROOT
 from autograder.sandbox import probe
 import grading_fixture as fx
-
-
-def run_cli(*args, timeout=900):
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=timeout,
-                          env=tool_env(COURSE_PROGRESS="0"))
-
-
-def read_csv(path: Path) -> dict[str, dict]:
-    with open(path, newline="") as f:
-        return {row["student_id"]: row for row in csv.DictReader(f)}
+from cli_helpers import read_csv, run_cli
 
 
 @pytest.fixture(scope="module")

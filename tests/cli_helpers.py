@@ -1,0 +1,32 @@
+"""Running ``python -m autograder`` from the tests, and reading the CSV it writes."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from autograder.notebooks import REPO_ROOT, tool_env
+
+VENV_BIN = str(Path(sys.executable).parent)
+BARE_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def run_cli(*args, timeout=900, activated: bool = True):
+    """``.venv/bin/python -m autograder ARGS``; ``activated=False``: as a cron job would start
+    it, without the environment's ``bin/`` on PATH."""
+    if activated:
+        env = tool_env(COURSE_PROGRESS="0")
+    else:
+        env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+        env.update(PATH=BARE_PATH, COURSE_PROGRESS="0")
+        assert VENV_BIN not in BARE_PATH
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def read_csv(path: Path) -> dict[str, dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return {row["student_id"]: row for row in csv.DictReader(f)}
