@@ -15,7 +15,7 @@ import torch
 from autograder_kernel.cases import Case
 
 __all__ = ["default_run", "with_grads", "sample_decoder_run", "vae_run", "ContractError", "RUNNERS",
-           "resolve", "spec_of"]
+           "resolve", "spec_of", "all_runners"]
 
 
 class ContractError(Exception):
@@ -104,11 +104,25 @@ RUNNERS: dict[str, Callable] = {
 }
 
 
+def all_runners() -> dict[str, Callable]:
+    """This module's runners and the training-method runners of each unit
+    (``autograder_kernel.unit<N>_runners``, each with its own ``RUNNERS``)."""
+    from autograder_kernel import unit1_runners, unit2_runners, unit3_runners, unit4_runners
+
+    merged = dict(RUNNERS)
+    for module in (unit1_runners, unit2_runners, unit3_runners, unit4_runners):
+        for name, factory in module.RUNNERS.items():
+            if name in merged:
+                raise ValueError(f"runner {name!r} defined twice")
+            merged[name] = factory
+    return merged
+
+
 def spec_of(run) -> tuple[str, tuple]:
-    """The spec of a runner from this module; ValueError for any other callable (a runner
+    """The spec of a runner from this package; ValueError for any other callable (a runner
     the sandbox could not rebuild)."""
     spec = getattr(run, "spec", None)
-    if not (isinstance(spec, tuple) and len(spec) == 2 and spec[0] in RUNNERS):
+    if not (isinstance(spec, tuple) and len(spec) == 2 and spec[0] in all_runners()):
         raise ValueError(f"{run!r} is not a runner of autograder_kernel.runners")
     return spec
 
@@ -116,6 +130,7 @@ def spec_of(run) -> tuple[str, tuple]:
 def resolve(spec) -> Callable:
     """The runner a spec names."""
     name, args = spec
-    if name not in RUNNERS:
+    runners = all_runners()
+    if name not in runners:
         raise ValueError(f"unknown runner {name!r}")
-    return RUNNERS[name](*args)
+    return runners[name](*args)

@@ -11,13 +11,15 @@ Defined in: unit 0 ("the device in use").
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 
 import numpy as np
 import torch
 
-__all__ = ["get_device", "describe_device", "seed_everything", "fast_mode", "by_mode", "randn", "rand"]
+__all__ = ["get_device", "describe_device", "seed_everything", "fast_mode", "by_mode", "randn", "rand",
+           "NotWrittenYet", "uses_your"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -120,3 +122,31 @@ def _draw(fn, shape, generator, device, dtype):
     if generator is not None and generator.device.type != device.type:
         return fn(shape, generator=generator, dtype=dtype, device=generator.device).to(device)
     return fn(shape, generator=generator, device=device, dtype=dtype)
+
+
+class NotWrittenYet(Exception):
+    """A demo cell needs a function the student has not written yet. Jupyter shows only the
+    message (``_render_traceback_``), not a traceback into the stub."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"NotWrittenYet: {self}"]
+
+
+@contextlib.contextmanager
+def uses_your(*names: str):
+    """Wrap a demo that runs the student's functions::
+
+        with uses_your("vae_train_step"):
+            history = train(...)
+
+    A stub's ``NotImplementedError`` becomes one clear :class:`NotWrittenYet` message naming
+    the functions to write first; every other error passes through unchanged.
+    """
+    try:
+        yield
+    except NotImplementedError as exc:
+        listed = ", ".join(f"`{n}`" for n in names) or "your functions"
+        raise NotWrittenYet(
+            f"this cell runs {listed} (yours, from the exercise{'s' if len(names) > 1 else ''} above), "
+            "which is not written yet: write it, run its cell, then run this one again"
+            + (f" ({exc})" if str(exc) else "")) from None

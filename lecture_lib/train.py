@@ -29,7 +29,7 @@ from typing import Callable, Iterable
 import torch
 from tqdm.auto import tqdm
 
-__all__ = ["History", "train", "progress_enabled", "timer"]
+__all__ = ["History", "train", "train_steps", "progress_enabled", "timer"]
 
 
 @dataclass
@@ -84,6 +84,33 @@ def train(loss_fn: Callable[..., torch.Tensor], optimizer: torch.optim.Optimizer
     Returns:
         a :class:`History`.
     """
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+
+    def step(*batch):
+        loss = loss_fn(*batch)
+        if loss.dim() != 0:
+            raise ValueError(f"loss_fn must return a scalar tensor, got shape "
+                             f"{tuple(loss.shape)} (did you forget .mean()?)")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+        optimizer.step()
+        return loss
+
+    return train_steps(step, batches, epochs, model=model, eval_fn=eval_fn, desc=desc,
+                       progress=progress, log_every=log_every)
+
+
+def train_steps(step_fn: Callable[..., torch.Tensor], batches: Iterable, epochs: int = 1, *,
+                model: torch.nn.Module | None = None, eval_fn: Callable[[], dict] | None = None,
+                desc: str = "train", progress: bool | None = None, log_every: int = 50) -> History:
+    """Like :func:`train`, for an update written as one function: ``step_fn(*batch)`` does a
+    whole training step (forward, loss, backward, optimizer step; e.g. the student's
+    ``vae_train_step`` with its model and optimizer bound) and returns the step's loss as a
+    scalar tensor (or a float). The loop adds the epochs, the progress bar, the per-epoch
+    loss and ``eval_fn``, and waits for the device only as :func:`train` does.
+    """
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     history = History()
@@ -91,7 +118,6 @@ def train(loss_fn: Callable[..., torch.Tensor], optimizer: torch.optim.Optimizer
     total = steps_per_epoch * epochs if steps_per_epoch is not None else None
     bar = tqdm(total=total, desc=desc, unit="step", disable=not progress_enabled(progress),
                dynamic_ncols=True, leave=True)
-    params = [p for group in optimizer.param_groups for p in group["params"]]
     try:
         for epoch in range(epochs):
             if model is not None:
@@ -101,22 +127,25 @@ def train(loss_fn: Callable[..., torch.Tensor], optimizer: torch.optim.Optimizer
             for step, batch in enumerate(batches):
                 if not isinstance(batch, (tuple, list)):
                     batch = (batch,)
-                loss = loss_fn(*batch)
-                if loss.dim() != 0:
-                    raise ValueError(f"loss_fn must return a scalar tensor, got shape "
-                                     f"{tuple(loss.shape)} (did you forget .mean()?)")
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
-                optimizer.step()
-                losses.append(loss.detach())
+                loss = step_fn(*batch)
+                if isinstance(loss, torch.Tensor):
+                    if loss.numel() != 1:
+                        raise ValueError(f"the step must return the loss as a scalar, got shape "
+                                         f"{tuple(loss.shape)} (did you forget .mean()?)")
+                    loss = loss.detach().reshape(())
+                elif isinstance(loss, (int, float)) and not isinstance(loss, bool):
+                    loss = torch.tensor(float(loss))
+                else:
+                    raise TypeError(f"the step must return the loss (a scalar tensor or a float), "
+                                    f"got {type(loss).__name__}")
+                losses.append(loss)
                 history.steps += 1
                 history.examples += batch[0].shape[0]
                 bar.update(1)
                 if not bar.disable and (step + 1) % log_every == 0:
                     bar.set_postfix(epoch=epoch + 1, loss=f"{losses[-1].item():.4g}", refresh=False)
-            epoch_losses = torch.stack(losses).float().cpu().tolist() if losses else []
+            epoch_losses = torch.stack([l.to(losses[0].device) for l in losses]).float().cpu().tolist() \
+                if losses else []
             history.seconds += time.perf_counter() - t0
             history.step_loss += epoch_losses
             mean = sum(epoch_losses) / len(epoch_losses) if epoch_losses else float("nan")

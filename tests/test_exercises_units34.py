@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+import catalog_methods_unit3
+import catalog_methods_unit4
 from exercise_catalog import catalogue_tests
 
 
@@ -126,6 +128,11 @@ MISTAKES = {
     },
 }
 
+# The training-method exercises keep their catalogues beside (one module per unit).
+for _module in (catalog_methods_unit3, catalog_methods_unit4):
+    assert not set(_module.CORRECT) & set(CORRECT), "an exercise catalogued twice"
+    CORRECT.update(_module.CORRECT)
+    MISTAKES.update(_module.MISTAKES)
 
 (test_correct_implementations_pass, test_each_common_mistake_fails,
  test_every_exercise_has_mistakes_listed) = catalogue_tests(CORRECT, MISTAKES, ("unit3.", "unit4."))
