@@ -40,8 +40,9 @@ import torch
 from autograder.compare import describe
 from autograder.registry import Case, Exercise, get_exercise
 from autograder_kernel.collect import RECORD_VERSION, collect_cases, to_device
+from autograder_kernel.runners import default_run
 
-__all__ = ["check", "collect", "judge", "Verdict", "CheckFailed", "case_inputs", "RECORD_VERSION"]
+__all__ = ["check", "collect", "judge", "Verdict", "CheckFailed", "case_inputs", "run_case", "RECORD_VERSION"]
 
 
 
@@ -171,7 +172,7 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
         verdict.briefs.append("the record's inputs are not the check's inputs (altered record)")
         return verdict
     for i, (case, got) in enumerate(zip(expected_cases, got_cases), 1):
-        expected = exercise.run(exercise.reference, case)
+        expected = None if exercise.criterion else exercise.run(exercise.reference, case)
         if got["error"] is not None:
             problem, shown = _error_problem(got["error"]), {"__raised__": got["error"]}
         else:
@@ -238,14 +239,18 @@ def _failure_message(exercise: Exercise, suite: str, index: int, total: int, cas
         f"  problem:  {problem}",
         f"  contract: {exercise.signature}",
         f"  input:    {_describe_inputs(case)}",
-        f"  expected: {describe(expected)}",
+        f"  expected: {exercise.criterion if exercise.criterion else describe(expected)}",
         f"  got:      {describe(got)}",
     ]
     raised = got.get("__raised__") if isinstance(got, dict) and len(got) == 1 else None
     if isinstance(raised, dict) and isinstance(raised.get("where"), str) and raised["where"]:
         lines.append(f"  raised at {raised['where']}")
-    lines.append(f"  to debug: args, kwargs = autograder.case_inputs({exercise.id!r}, {suite!r}, "
-                 f"{index}); then call your function on them")
+    if exercise.run is default_run:
+        lines.append(f"  to debug: args, kwargs = autograder.case_inputs({exercise.id!r}, {suite!r}, "
+                     f"{index}); then call your function on them")
+    else:  # the case is run through a runner (a model built, the function called k times)
+        lines.append(f"  to debug: out = autograder.run_case({exercise.id!r}, {suite!r}, {index}, "
+                     f"<your function>) runs this case exactly as the check does")
     return "\n".join(lines)
 
 
@@ -260,6 +265,13 @@ def check(exercise_id: str, fn, *, suite: str = "visible", device=None, quiet: b
         raise CheckFailed(verdict.message)
     if not quiet:
         print(f"\u2713 {verdict.message}")
+
+
+def run_case(exercise_id: str, suite: str, index: int, fn, device=None):
+    """Run ``fn`` on the ``index``-th (1-based) case of a suite exactly as the check does
+    (through the exercise's runner, on the device) and return what it returned."""
+    args, kwargs = case_inputs(exercise_id, suite, index, device=device)
+    return get_exercise(exercise_id).run(fn, Case(args, kwargs))
 
 
 def case_inputs(exercise_id: str, suite: str, index: int, device=None):

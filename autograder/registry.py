@@ -51,6 +51,7 @@ class Exercise:
     compare: Callable[[Case, Any, Any], str | None]
     run: Callable[[Callable, Case], Any] = default_run
     withholds: tuple[str, ...] = ()
+    criterion: str | None = None
 
     def cases(self, suite: str, seed: int | None = None) -> list[Case]:
         """The suite's cases, drawn from its fixed public seed, or from ``seed`` when given

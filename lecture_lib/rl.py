@@ -1,14 +1,26 @@
-"""Policy gradients over trajectories in gymnasium vector environments (CartPole-v1).
+"""Policy gradients over whole episodes of CartPole-v1 (gymnasium).
 
-Rollouts run N environments side by side for T steps (``SAME_STEP`` autoreset: when an
-episode ends, the observation returned is already the next episode's first one), so a
-batch ``(T, N)`` holds several episodes per column, separated by ``done`` flags, exactly as
-:mod:`lecture_lib.returns` expects. Variants of the update (unit 4):
+One iteration of REINFORCE (unit 4) plays **whole episodes** in one environment until a
+batch holds at least ``min_steps`` steps (the episode in progress is always finished, so
+every episode in a batch is complete and its total return is its true total), then takes
+one policy step and one value step. Episodes are concatenated into flat ``(S,)`` tensors
+separated by ``dones`` (see :mod:`lecture_lib.returns`).
 
-- ``total_return``: every action weighted by its episode's total return;
-- ``reward_to_go``: by the (discounted) rewards that follow it;
-- ``baseline``: reward-to-go minus a learned value ``V(s)`` (the step towards actor-critic);
-- ``standardized``: the advantages of ``baseline`` standardized over the batch.
+Termination and truncation differ. ``terminated``: the pole fell; nothing follows, the
+return after it is 0. ``truncated``: the 500-step time limit stopped an episode that could
+have gone on; the state after it still has a value. Variants that learn a value ``V(s)``
+bootstrap there: they fold ``gamma * V(s_next)`` into the last reward of a truncated
+episode before computing returns, so truncation is not treated as a terminal state.
+Variants without a value (``total_return``, ``reward_to_go``, ``discounted``) have nothing
+to bootstrap from and count the rewards seen.
+
+Variants of the weights (advantages) each action's log-probability gets:
+
+- ``total_return``: the episode's total (undiscounted) return, the same for every step;
+- ``reward_to_go``: the undiscounted rewards from this step to the episode's end;
+- ``discounted``: the discounted reward-to-go ``G_t`` (gamma 0.99);
+- ``baseline``: ``G_t - V(s_t)``, with a learned value ``V`` (the step towards actor-critic);
+- ``standardized``: the ``baseline`` advantages standardized over the batch.
 
 Defined in: unit 4.
 """
@@ -17,6 +29,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -26,10 +39,12 @@ from torch import nn
 from lecture_lib.policy_gradient import sample_actions
 from lecture_lib.returns import discounted_returns, standardize, total_returns
 
-__all__ = ["mlp", "make_vector_env", "Rollout", "collect_rollout", "evaluate_policy", "CartPoleConfig",
-           "train_cartpole", "VARIANTS"]
+__all__ = ["mlp", "EpisodeBatch", "collect_episodes", "policy_weights", "reinforce_iteration",
+           "evaluate_policy", "CartPoleConfig", "CartPoleResult", "StepCounter", "train_cartpole",
+           "VARIANTS", "VALUE_VARIANTS"]
 
-VARIANTS = ("total_return", "reward_to_go", "baseline", "standardized")
+VARIANTS = ("total_return", "reward_to_go", "discounted", "baseline", "standardized")
+VALUE_VARIANTS = ("baseline", "standardized")
 
 
 def mlp(sizes: list[int], activation=nn.Tanh) -> nn.Sequential:
@@ -41,53 +56,137 @@ def mlp(sizes: list[int], activation=nn.Tanh) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def make_vector_env(env_id: str, n: int, seed: int) -> gym.vector.VectorEnv:
-    """``n`` copies of ``env_id`` with SAME_STEP autoreset, reset with seeds seed..seed+n-1."""
-    envs = gym.make_vec(env_id, num_envs=n, vectorization_mode="sync",
-                        vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})
-    envs.reset(seed=seed)
-    return envs
-
-
 @dataclass
-class Rollout:
-    """T steps of N environments: obs ``(T, N, obs_dim)``, actions/rewards/dones ``(T, N)``."""
+class EpisodeBatch:
+    """Whole episodes, one after another: ``S`` steps in all.
+
+    obs, next_obs: ``(S, obs_dim)`` float32 (``next_obs[t]``: the state after step t, also
+    at an episode's last step); actions: ``(S,)`` int64; rewards: ``(S,)`` float32; dones:
+    ``(S,)`` bool, True at each episode's last step; truncated: ``(S,)`` bool, True at the
+    last step of an episode the time limit stopped (then also ``dones``);
+    episode_returns: each episode's total reward, in order.
+    """
 
     obs: torch.Tensor
+    next_obs: torch.Tensor
     actions: torch.Tensor
     rewards: torch.Tensor
     dones: torch.Tensor
-    episode_returns: list[float]   # returns of the episodes that ended in this rollout
+    truncated: torch.Tensor
+    episode_returns: list[float]
+
+    def __len__(self) -> int:
+        return len(self.rewards)
 
 
-def collect_rollout(envs: gym.vector.VectorEnv, policy: nn.Module, obs: np.ndarray, steps: int,
-                    device: torch.device, generator: torch.Generator | None = None,
-                    running: np.ndarray | None = None):
-    """Run ``policy`` (observations -> logits) for ``steps`` steps in every environment.
+def collect_episodes(env: gym.Env, policy: nn.Module, min_steps: int,
+                     generator: torch.Generator | None = None) -> EpisodeBatch:
+    """Play whole episodes with actions sampled from ``softmax(policy(obs))`` until at least
+    ``min_steps`` steps are collected; the last episode is always played to its end.
 
-    Returns ``(rollout, next_obs, running)``: ``running`` carries each environment's return so
-    far across calls, so episodes that span two rollouts are reported whole.
+    Every episode starts with ``env.reset()`` (no seed: the environment's generator, seeded
+    once by the caller, goes on). The policy runs on its parameters' device.
     """
-    n = envs.num_envs
-    running = np.zeros(n) if running is None else running
-    obs_buf, act_buf, rew_buf, done_buf, finished = [], [], [], [], []
-    for _ in range(steps):
-        obs_t = torch.as_tensor(obs, dtype=torch.float32, device=device)
-        with torch.no_grad():
-            actions = sample_actions(policy(obs_t), generator=generator)
-        next_obs, reward, terminated, truncated, _ = envs.step(actions.cpu().numpy())
-        done = np.logical_or(terminated, truncated)
-        running += reward
-        finished += running[done].tolist()
-        running[done] = 0.0
-        obs_buf.append(obs_t)
-        act_buf.append(actions)
-        rew_buf.append(torch.as_tensor(reward, dtype=torch.float32))
-        done_buf.append(torch.as_tensor(done))
-        obs = next_obs
-    rollout = Rollout(torch.stack(obs_buf), torch.stack(act_buf), torch.stack(rew_buf).to(device),
-                      torch.stack(done_buf).to(device), finished)
-    return rollout, obs, running
+    device = next(policy.parameters(), torch.empty(0)).device
+    obs_l, next_l, act_l, rew_l, done_l, trunc_l, returns = [], [], [], [], [], [], []
+    while len(rew_l) < min_steps:
+        obs, _ = env.reset()
+        total, done = 0.0, False
+        while not done:
+            with torch.no_grad():
+                logits = policy(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])
+            action = int(sample_actions(logits, generator=generator)[0])
+            next_obs, reward, terminated, truncated, _ = env.step(action)
+            done = bool(terminated or truncated)
+            obs_l.append(obs)
+            next_l.append(next_obs)
+            act_l.append(action)
+            rew_l.append(float(reward))
+            done_l.append(done)
+            trunc_l.append(bool(truncated and not terminated))
+            total += float(reward)
+            obs = next_obs
+        returns.append(total)
+    return EpisodeBatch(
+        obs=torch.as_tensor(np.asarray(obs_l), dtype=torch.float32, device=device),
+        next_obs=torch.as_tensor(np.asarray(next_l), dtype=torch.float32, device=device),
+        actions=torch.as_tensor(act_l, dtype=torch.int64, device=device),
+        rewards=torch.as_tensor(rew_l, dtype=torch.float32, device=device),
+        dones=torch.as_tensor(done_l, device=device),
+        truncated=torch.as_tensor(trunc_l, device=device),
+        episode_returns=returns)
+
+
+def policy_weights(batch: EpisodeBatch, variant: str, gamma: float = 0.99,
+                   value: nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The weights ``(S,)`` of each action's log-probability for ``variant`` (constants), and
+    for the value variants the value targets ``(S,)`` (the returns ``V`` regresses on; else None).
+
+    Value variants bootstrap truncated episodes: the last reward becomes
+    ``r + gamma * V(next_obs)`` (no gradient), so ``G_t`` estimates the untruncated return.
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    if variant == "total_return":
+        return total_returns(batch.rewards, batch.dones), None
+    if variant == "reward_to_go":
+        return discounted_returns(batch.rewards, batch.dones, 1.0), None
+    if variant == "discounted":
+        return discounted_returns(batch.rewards, batch.dones, gamma), None
+    if value is None:
+        raise ValueError(f"variant {variant!r} needs a value network")
+    with torch.no_grad():
+        values = value(batch.obs)[:, 0]
+        rewards = batch.rewards + gamma * batch.truncated.to(batch.rewards.dtype) * value(batch.next_obs)[:, 0]
+    returns = discounted_returns(rewards, batch.dones, gamma)
+    advantages = returns - values
+    if variant == "standardized":
+        advantages = standardize(advantages)
+    return advantages, returns
+
+
+def reinforce_iteration(env: gym.Env, policy: nn.Module, value: nn.Module, policy_opt: torch.optim.Optimizer,
+                        value_opt: torch.optim.Optimizer, gamma: float = 0.99, min_steps: int = 512,
+                        variant: str = "standardized") -> list[float]:
+    """One REINFORCE iteration: whole episodes -> weights -> one policy step on
+    ``-mean_t w_t log pi(a_t | s_t)`` -> (value variants) one value step on the mean squared
+    error of ``V(s_t)`` against the bootstrapped returns. Returns the episodes' total returns.
+    """
+    batch = collect_episodes(env, policy, min_steps)
+    weights, targets = policy_weights(batch, variant, gamma, value)
+    log_probs = torch.log_softmax(policy(batch.obs), -1).gather(1, batch.actions[:, None])[:, 0]
+    loss = -(weights * log_probs).mean()
+    policy_opt.zero_grad()
+    loss.backward()
+    policy_opt.step()
+    if targets is not None:
+        value_loss = (value(batch.obs)[:, 0] - targets).pow(2).mean()
+        value_opt.zero_grad()
+        value_loss.backward()
+        value_opt.step()
+    return batch.episode_returns
+
+
+class StepCounter(gym.Wrapper):
+    """Counts every ``step`` call (the training budget) and records each finished episode's
+    total reward, whatever the code that drives the environment does."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self.steps, self.episode_returns, self._running = 0, [], 0.0
+
+    def reset(self, **kwargs):
+        self._running = 0.0
+        return self.env.reset(**kwargs)
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.steps += 1
+        self._running += float(reward)
+        if terminated or truncated:
+            self.episode_returns.append(self._running)
+            self._running = 0.0
+        return obs, reward, terminated, truncated, info
 
 
 @torch.no_grad()
@@ -112,91 +211,94 @@ def evaluate_policy(policy: nn.Module, env_id: str = "CartPole-v1", episodes: in
 
 @dataclass
 class CartPoleConfig:
-    """REINFORCE on CartPole-v1; defaults are the course's best variant."""
+    """REINFORCE on CartPole-v1; the defaults are the course's best variant."""
 
     variant: str = "standardized"
-    num_envs: int = 8
-    steps_per_env: int = 64          # one update per num_envs * steps_per_env environment steps
+    min_steps: int = 512             # at least this many steps (whole episodes) per update
     gamma: float = 0.99
     lr: float = 3e-3
     value_lr: float = 1e-2
     hidden: int = 64
-    max_steps: int = 300_000
-    eval_every: int = 4_096          # training steps between 100-episode evaluations
-    eval_episodes: int = 100
+    max_steps: int = 150_000
+    eval_every: int = 4_096          # training steps between evaluations
+    eval_episodes: int = 100         # greedy episodes per evaluation
     solved_at: float = 475.0
     stop_when_solved: bool = True
 
 
 @dataclass
 class CartPoleResult:
-    steps_to_solve: int | None
+    steps_to_solve: int | None          # training steps at the first evaluation >= solved_at
     seconds_to_solve: float | None
-    evaluations: list[tuple[int, float]] = field(default_factory=list)   # (training steps, mean return)
+    evaluations: list[tuple[int, float]] = field(default_factory=list)     # (training steps, mean return)
     episode_returns: list[tuple[int, float]] = field(default_factory=list)  # (steps, training episode return)
+    steps: int = 0                      # training steps taken in all
+    policy: nn.Module | None = None     # the trained networks
+    value: nn.Module | None = None
+
+    def last_mean(self, k: int = 5) -> float | None:
+        """Mean of the last ``k`` evaluations (None before ``k`` evaluations)."""
+        if len(self.evaluations) < k:
+            return None
+        return float(np.mean([v for _, v in self.evaluations[-k:]]))
+
+    def stable(self, threshold: float = 475.0, k: int = 5) -> bool:
+        """Solved *and staying solved*: the last ``k`` evaluations average >= ``threshold``."""
+        last = self.last_mean(k)
+        return last is not None and last >= threshold
 
 
-def _weights(cfg: CartPoleConfig, batch: Rollout, value_net: nn.Module | None):
-    if cfg.variant == "total_return":
-        return total_returns(batch.rewards, batch.dones), None
-    returns = discounted_returns(batch.rewards, batch.dones, cfg.gamma)
-    if cfg.variant == "reward_to_go":
-        return returns, None
-    values = value_net(batch.obs)[..., 0]
-    adv = returns - values.detach()
-    if cfg.variant == "standardized":
-        adv = standardize(adv)
-    return adv, (values, returns)
+Iteration = Callable[..., list]
 
 
-def train_cartpole(cfg: CartPoleConfig, seed: int, device: torch.device | str = "cpu",
-                   progress=None) -> CartPoleResult:
-    """Train one policy; evaluate every ``eval_every`` training steps (evaluation steps are
-    not counted); return when solved (mean >= ``solved_at``) or after ``max_steps``."""
+def train_cartpole(cfg: CartPoleConfig, seed: int, device: torch.device | str = "cpu", progress=None,
+                   iteration: Iteration | None = None) -> CartPoleResult:
+    """Train one policy from ``seed``: call ``iteration(env, policy, value, policy_opt, value_opt,
+    gamma, min_steps)`` (default: :func:`reinforce_iteration` with ``cfg.variant``) until
+    ``cfg.max_steps`` environment steps, evaluating the greedy policy on ``eval_episodes``
+    episodes every ``eval_every`` steps (evaluation steps are not counted). Stops at the first
+    evaluation >= ``solved_at`` when ``stop_when_solved``.
+
+    Every ``env.step`` the iteration makes counts (:class:`StepCounter`); an iteration may
+    overshoot an evaluation point, which is then taken right after it.
+    """
     if cfg.variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {cfg.variant!r}")
+    if iteration is None:
+        def iteration(env, policy, value, policy_opt, value_opt, gamma, min_steps):
+            return reinforce_iteration(env, policy, value, policy_opt, value_opt, gamma, min_steps, cfg.variant)
     device = torch.device(device)
     torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    envs = make_vector_env("CartPole-v1", cfg.num_envs, seed)
-    obs_dim, n_actions = envs.single_observation_space.shape[0], envs.single_action_space.n
+    env = StepCounter(gym.make("CartPole-v1"))
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    obs_dim, n_actions = env.observation_space.shape[0], env.action_space.n
     policy = mlp([obs_dim, cfg.hidden, cfg.hidden, n_actions]).to(device)
-    value_net = mlp([obs_dim, cfg.hidden, cfg.hidden, 1]).to(device)
-    opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
-    value_opt = torch.optim.Adam(value_net.parameters(), lr=cfg.value_lr)
-    obs, _ = envs.reset(seed=seed)
-    running = None
-    result = CartPoleResult(None, None)
-    steps, next_eval, start = 0, cfg.eval_every, time.perf_counter()
+    value = mlp([obs_dim, cfg.hidden, cfg.hidden, 1]).to(device)
+    policy_opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
+    value_opt = torch.optim.Adam(value.parameters(), lr=cfg.value_lr)
+    result = CartPoleResult(None, None, policy=policy, value=value)
+    next_eval, start, seen = cfg.eval_every, time.perf_counter(), 0
     try:
-        while steps < cfg.max_steps:
-            batch, obs, running = collect_rollout(envs, policy, obs, cfg.steps_per_env, device, gen, running)
-            steps += cfg.num_envs * cfg.steps_per_env
-            result.episode_returns += [(steps, r) for r in batch.episode_returns]
-            weights, value_data = _weights(cfg, batch, value_net)
-            log_probs = torch.log_softmax(policy(batch.obs), -1).gather(-1, batch.actions[..., None])[..., 0]
-            loss = -(weights.detach() * log_probs).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if value_data is not None:
-                values, returns = value_data
-                value_loss = (values - returns).pow(2).mean()
-                value_opt.zero_grad(set_to_none=True)
-                value_loss.backward()
-                value_opt.step()
-            if steps >= next_eval:
-                next_eval += cfg.eval_every
-                mean_return = evaluate_policy(policy, episodes=cfg.eval_episodes, seed=10_000 + steps,
+        while env.steps < cfg.max_steps:
+            iteration(env, policy, value, policy_opt, value_opt, cfg.gamma, cfg.min_steps)
+            result.episode_returns += [(env.steps, r) for r in env.episode_returns[seen:]]
+            seen = len(env.episode_returns)
+            while env.steps >= next_eval and next_eval <= cfg.max_steps:
+                mean_return = evaluate_policy(policy, episodes=cfg.eval_episodes, seed=10_000 + next_eval,
                                               device=device)
-                result.evaluations.append((steps, mean_return))
+                result.evaluations.append((next_eval, mean_return))
+                next_eval += cfg.eval_every
                 if progress is not None:
-                    progress(steps, mean_return)
+                    progress(env.steps, mean_return)
                 if mean_return >= cfg.solved_at and result.steps_to_solve is None:
-                    result.steps_to_solve = steps
+                    result.steps_to_solve = env.steps
                     result.seconds_to_solve = time.perf_counter() - start
-                    if cfg.stop_when_solved:
-                        break
+                if result.steps_to_solve is not None and cfg.stop_when_solved:
+                    break
+            if result.steps_to_solve is not None and cfg.stop_when_solved:
+                break
     finally:
-        envs.close()
+        result.steps = env.steps
+        env.close()
     return result

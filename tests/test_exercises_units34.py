@@ -71,8 +71,6 @@ CORRECT = {
     "unit4.total_returns": [_total_loop],
     "unit4.standardize": [lambda x: (x - x.mean()) / (x.std(unbiased=False) + 1e-8),
                           lambda x: (x - x.mean()) / (x.var(unbiased=False).sqrt() + 1e-8)],
-    "unit4.policy_gradient_loss": [lambda lp, adv: -(lp * adv.detach()).mean(),
-                                   lambda lp, adv: -(lp * adv.detach()).sum() / lp.numel()],
 }
 
 MISTAKES = {
@@ -119,12 +117,6 @@ MISTAKES = {
         "not centred": lambda x: x / (x.std(unbiased=False) + 1e-8),
         "divides by the variance": lambda x: (x - x.mean()) / (x.var(unbiased=False) + 1e-8),
         "per column": lambda x: (x - x.mean(0)) / (x.std(0, unbiased=False) + 1e-8),
-    },
-    "unit4.policy_gradient_loss": {
-        "sign": lambda lp, adv: (lp * adv.detach()).mean(),
-        "sum": lambda lp, adv: -(lp * adv.detach()).sum(),
-        "advantages not detached": lambda lp, adv: -(lp * adv).mean(),
-        "mean over environments only": lambda lp, adv: -(lp * adv.detach()).sum(0).mean(),
     },
 }
 

@@ -15,20 +15,27 @@ other in one batch, and the last may be unfinished.
 ``unit4.standardize``: ``standardize(x) -> like x``: ``(x - mean) / (std + 1e-8)`` over all
     elements, population std. Mistakes: no centring; dividing by the variance; per-column
     statistics for ``(T, N)``.
-``unit4.policy_gradient_loss``: ``policy_gradient_loss(log_probs, advantages) -> scalar``:
-    ``-mean over all T*N steps of A * log pi``, advantages treated as constants; value and
-    gradients checked. Mistakes: the sign; a sum instead of the mean; advantages (a value
-    baseline inside them) not detached; a mean over environments only.
+``unit4.reinforce_iteration`` (behavioural): ``reinforce_iteration(env, policy, value,
+    policy_opt, value_opt, gamma, min_steps) -> list``: play whole episodes of ``env`` (one
+    CartPole-v1, ``env.reset()`` without a seed at each start) with sampled actions until at
+    least ``min_steps`` steps, then one policy step and one value step; return the played
+    episodes' total returns. Checked by what it does: trained from fresh networks with the
+    runner's optimizers, the greedy policy must reach a 100-episode mean return >= 475 within
+    ``CARTPOLE_BUDGET`` environment steps on the visible seed, and on >= 2 of 3 secret seeds
+    (hidden). The runner also checks the returned totals against what the environment played.
+    Mistakes: the sign of the loss; every action weighted by its own reward (all 1: nothing
+    learned); the log-probability of a fixed action instead of the taken one; no
+    ``optimizer.step()``; episodes cut before their end (a contract error); the wrong totals returned.
 """
 
 from __future__ import annotations
 
 import torch
 
-from autograder.compare import compare_tensors, compare_tuple
+from autograder.compare import compare_tensors
 from autograder.registry import Case, Exercise, register
-from autograder_kernel.runners import with_grads
-from lecture_lib.policy_gradient import reinforce_loss
+from autograder_kernel.unit4_runners import cartpole_run, weights_run
+from lecture_lib.rl import mlp, policy_weights
 from lecture_lib.returns import discounted_returns, standardize, total_returns
 
 
@@ -107,26 +114,145 @@ STANDARDIZE = register(Exercise(
 ))
 
 
-def _pg_loss_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
-    def case(shape, note):
-        log_probs = torch.log(torch.rand(shape, generator=gen) * 0.9 + 0.05)
-        return Case((log_probs, torch.randn(shape, generator=gen)), note=note)
+# ----------------------------------------------------------------- policy_weights
 
-    cases = [case((8,), "8 steps"), case((5, 3), "5 steps of 3 environments")]
+def _batch_fields(gen: torch.Generator, lengths: list[int], truncated_last: list[bool], obs_dim: int = 4,
+                  reward_kind: str = "ones") -> dict:
+    """Whole episodes of the given lengths, one after another (CartPole-like: reward 1 per step,
+    or random rewards), with observations and next observations."""
+    n = sum(lengths)
+    obs = torch.randn(n, obs_dim, generator=gen)
+    next_obs = torch.cat([obs[1:], torch.randn(1, obs_dim, generator=gen)])
+    dones = torch.zeros(n, dtype=torch.bool)
+    truncated = torch.zeros(n, dtype=torch.bool)
+    ends = torch.tensor(lengths).cumsum(0) - 1
+    dones[ends] = True
+    for end, cut in zip(ends.tolist(), truncated_last):
+        truncated[end] = cut
+        next_obs[end] = torch.randn(obs_dim, generator=gen)   # the state after the last step
+    if reward_kind == "ones":
+        rewards = torch.ones(n)
+    else:
+        rewards = torch.randint(-1, 3, (n,), generator=gen).float() + torch.rand(n, generator=gen)
+    starts = torch.cat([torch.tensor([0]), ends[:-1] + 1])
+    episode_returns = [float(rewards[a:b + 1].sum()) for a, b in zip(starts.tolist(), ends.tolist())]
+    return {"obs": obs, "next_obs": next_obs, "actions": torch.randint(0, 2, (n,), generator=gen),
+            "rewards": rewards, "dones": dones, "truncated": truncated, "episode_returns": episode_returns}
+
+
+def _value_state(gen: torch.Generator, obs_dim: int = 4, hidden: int = 8) -> dict:
+    torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+    net = mlp([obs_dim, hidden, hidden, 1])
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.8)
+        net[-1].bias.fill_(5.0)   # values well away from 0, so a missing bootstrap shows
+    return {k: v.clone() for k, v in net.state_dict().items()}
+
+
+def _weights_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    def case(variant, lengths, cuts, note, gamma=0.9, rewards="ones"):
+        fields = _batch_fields(gen, lengths, cuts, reward_kind=rewards)
+        value = _value_state(gen) if variant in ("baseline", "standardized") else None
+        return Case((fields, value, variant, gamma), note=note)
+
+    cases = [
+        case("total_return", [3, 5, 2], [False, False, False], "total_return, three episodes"),
+        case("reward_to_go", [4, 3], [False, False], "reward_to_go, two episodes", rewards="random"),
+        case("discounted", [6, 2], [False, False], "discounted, gamma 0.9", rewards="random"),
+        case("baseline", [5, 4], [True, False], "baseline, the first episode truncated"),
+        case("standardized", [3, 6, 2], [False, True, False], "standardized, one truncated episode"),
+    ]
     if hidden:
-        cases += [case((1,), "one step"), case((128, 8), "128 steps of 8 environments"),
-                  case((3, 1), "one environment")]
+        cases += [
+            case("total_return", [1, 1, 4], [False, False, True], "one-step episodes and a truncated one",
+                 rewards="random"),
+            case("reward_to_go", [7], [True], "reward_to_go: a truncated episode is not bootstrapped"),
+            case("discounted", [5, 5, 5], [False, True, False], "discounted with gamma 0.99", gamma=0.99,
+                 rewards="random"),
+            case("baseline", [4, 4], [False, False], "baseline, nothing truncated", rewards="random"),
+            case("baseline", [6, 1, 3], [True, True, False], "baseline, two truncated episodes", gamma=0.99),
+            case("baseline", [1], [True], "baseline, a single truncated step"),
+            case("standardized", [40, 25, 60], [False, True, True], "standardized, long episodes",
+                 gamma=0.99, rewards="random"),
+        ]
     return cases
 
 
-PG_LOSS = register(Exercise(
-    id="unit4.policy_gradient_loss",
-    withholds=('lecture_lib.policy_gradient.reinforce_loss',),
-    signature="policy_gradient_loss(log_probs: (T,) or (T, N), advantages: same shape) -> scalar: "
-              "-mean over all steps of advantages * log_probs, advantages treated as constants",
-    reference=lambda lp, adv: reinforce_loss(lp.reshape(-1), adv.reshape(-1)),
-    make_cases=_pg_loss_cases,
-    compare=lambda case, e, g: compare_tuple(e, g, ["the loss", "the gradient w.r.t. log_probs",
-                                                    "the gradient w.r.t. advantages"], rtol=1e-5, atol=1e-6),
-    run=with_grads(0, 1),
+def _weights_reference(batch, variant, gamma, value):
+    return policy_weights(batch, variant, gamma, value)
+
+
+def _weights_compare(case: Case, expected, got) -> str | None:
+    e_w, e_t = expected
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return "the output should be a tuple (weights, targets)"
+    g_w, g_t = got
+    problem = compare_tensors(e_w, g_w, name="the weights", rtol=1e-4, atol=1e-4)
+    if problem:
+        return problem
+    if e_t is None:
+        return None if g_t is None else "the targets should be None for a variant without a value network"
+    return compare_tensors(e_t, g_t, name="the value targets", rtol=1e-4, atol=1e-4)
+
+
+POLICY_WEIGHTS = register(Exercise(
+    id="unit4.policy_weights",
+    withholds=("lecture_lib.rl.policy_weights",),
+    signature="policy_weights(batch: EpisodeBatch, variant, gamma, value) -> (weights (S,), targets (S,) or "
+              "None): the weight of each log-probability for the variant; value variants bootstrap "
+              "truncated episodes with gamma * V(next_obs) and return the returns as targets; no gradient",
+    reference=_weights_reference,
+    make_cases=_weights_cases,
+    compare=_weights_compare,
+    run=weights_run,
+))
+
+
+# ----------------------------------------------------------------- reinforce_iteration (behavioural)
+
+#: Training budget and evaluation of the behavioural check (see the module docstring).
+CARTPOLE_BUDGET = 100_000
+CARTPOLE_EVAL = {"eval_every": 4_096, "eval_episodes": 100, "min_steps": 512}
+HIDDEN_SEEDS, HIDDEN_NEEDED = 3, 2
+
+
+def _seed(gen: torch.Generator) -> int:
+    return int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
+
+
+def _iteration_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    if not hidden:
+        return [Case(((_seed(gen),), CARTPOLE_BUDGET), dict(CARTPOLE_EVAL), note="one seed")]
+    seeds = tuple(_seed(gen) for _ in range(HIDDEN_SEEDS))
+    return [Case((seeds, CARTPOLE_BUDGET), dict(CARTPOLE_EVAL), note=f"{HIDDEN_SEEDS} seeds")]
+
+
+def _iteration_compare(case: Case, expected, got) -> str | None:
+    seeds = case.args[0]
+    if not isinstance(got, list) or len(got) != len(seeds) or not all(isinstance(r, dict) for r in got):
+        return "the training run did not report one result per seed"
+    solved = [r for r in got if r.get("steps_to_solve") is not None]
+    needed = HIDDEN_NEEDED if len(seeds) == HIDDEN_SEEDS else len(seeds)
+    if len(solved) >= needed:
+        return None
+    best = [max(r["evaluations"]) if r.get("evaluations") else float("nan") for r in got]
+    return (f"the agent solved CartPole on {len(solved)} of {len(seeds)} seeds, needs {needed}: "
+            f"no greedy evaluation reached a mean return of 475 within {case.args[1]:,} environment steps "
+            f"(best evaluation per seed: {', '.join(f'{b:.0f}' for b in best)})")
+
+
+REINFORCE_ITERATION = register(Exercise(
+    id="unit4.reinforce_iteration",
+    withholds=("lecture_lib.rl.reinforce_iteration", "lecture_lib.rl.collect_episodes",
+               "lecture_lib.rl.policy_weights"),
+    signature="reinforce_iteration(env, policy, value, policy_opt, value_opt, gamma, min_steps) -> list of "
+              "the finished episodes' total returns: play whole episodes (>= min_steps steps), then one "
+              "policy step and one value step",
+    reference=lambda *args: None,   # behavioural: nothing to compare with
+    make_cases=_iteration_cases,
+    compare=_iteration_compare,
+    run=cartpole_run,
+    criterion=f"a greedy 100-episode mean return >= 475 within {CARTPOLE_BUDGET:,} environment steps "
+              f"(1 of 1 seed visible; {HIDDEN_NEEDED} of {HIDDEN_SEEDS} seeds hidden)",
 ))
