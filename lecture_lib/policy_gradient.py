@@ -19,6 +19,11 @@ Baselines: none, the batch mean, a moving average over batches, a learned per-in
 estimate ``b(x)`` of the expected reward, the variance-minimizing constant, and, with
 several sampled actions per input, leave-one-out.
 
+Sampling by the Gumbel-max trick: ``argmax_k (z_k + G_k)`` with ``G_k`` independent
+Gumbel(0, 1) noise (:func:`gumbel_noise`) is distributed exactly as ``softmax(z)``. Passing
+the noise in (:func:`reinforce_step`) makes a whole REINFORCE training step a deterministic
+function of its inputs, so it can be compared exactly with another implementation.
+
 Defined in: unit 3.
 """
 
@@ -33,7 +38,8 @@ from torch import nn
 from lecture_lib.runtime import rand
 
 __all__ = [
-    "CategoricalPolicy", "sample_actions", "score_function_logits", "exact_policy_gradient",
+    "CategoricalPolicy", "gumbel_noise", "sample_actions", "score_function_logits", "exact_policy_gradient",
+    "reinforce_step",
     "reinforce_loss", "MNISTBandit", "batch_mean_baseline", "MovingAverageBaseline",
     "optimal_constant_baseline", "leave_one_out_baseline", "LearnedBaseline", "flat_grad",
 ]
@@ -55,11 +61,19 @@ class CategoricalPolicy(nn.Module):
         return self.net(x)
 
 
+def gumbel_noise(shape, generator: torch.Generator | None = None, device=None,
+                 dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Gumbel(0, 1) noise of ``shape``: ``-log(-log U)`` with ``U ~ Uniform(0, 1)``.
+
+    ``argmax(z + gumbel_noise(z.shape))`` is one sample of ``softmax(z)`` (Gumbel-max)."""
+    u = rand(shape, generator=generator, device=device, dtype=dtype)
+    exponential = -torch.log(u.clamp_min(1e-20))          # Exp(1) noise, > 0
+    return -torch.log(exponential.clamp_min(1e-20))       # Gumbel(0, 1) noise
+
+
 def sample_actions(logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """One action per row from ``softmax(logits)``: ``(B, K) -> (B,)`` int64 (Gumbel-max)."""
-    u = rand(logits.shape, generator=generator, device=logits.device, dtype=logits.dtype)
-    exponential = -torch.log(u.clamp_min(1e-20))          # Exp(1) noise, > 0
-    gumbel = -torch.log(exponential.clamp_min(1e-20))     # Gumbel(0, 1) noise
+    gumbel = gumbel_noise(logits.shape, generator=generator, device=logits.device, dtype=logits.dtype)
     return (logits.detach() + gumbel).argmax(dim=-1)
 
 
@@ -84,6 +98,35 @@ def reinforce_loss(log_probs: torch.Tensor, weights: torch.Tensor) -> torch.Tens
     ``(B,)`` rewards, returns or advantages, treated as constants (detached). -> scalar.
     """
     return -(weights.detach() * log_probs).mean()
+
+
+def reinforce_step(policy: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
+                   labels: torch.Tensor, gumbel: torch.Tensor, baseline, reward=(1.0, 0.0)):
+    """One REINFORCE training step on a batch of images (MNIST as a one-step game).
+
+    x: ``(B, D)``; labels: ``(B,)`` int64; gumbel: ``(S, B, K)`` Gumbel(0, 1) noise, S >= 1
+    sampled digits per image; baseline: a function ``(x, actions (S, B), rewards (S, B)) -> b``
+    with ``b`` broadcastable to ``(S, B)``, called once per step and treated as a constant (it
+    may use the other samples' actions, not a sample's own, to stay unbiased); reward:
+    ``(r_correct, r_wrong)``.
+
+    ``a = argmax(policy(x) + gumbel)`` ``(S, B)``; ``r = r_correct if a == label else r_wrong``;
+    loss ``= -mean_{s,i} (r - b) log pi(a_si | x_i)`` over all S * B samples; then
+    ``zero_grad``, ``backward``, ``optimizer.step()``. Returns ``(loss, mean reward)``, two
+    detached scalar tensors.
+    """
+    logits = policy(x)                                                  # (B, K)
+    actions = (logits.detach() + gumbel).argmax(dim=-1)                 # (S, B)
+    r_correct, r_wrong = reward
+    rewards = torch.where(actions == labels, r_correct, r_wrong).to(logits.dtype)
+    advantages = (rewards - baseline(x, actions, rewards)).detach()
+    log_probs = torch.log_softmax(logits, dim=-1)                       # (B, K)
+    chosen = log_probs.gather(1, actions.T).T                           # (S, B)
+    loss = -(advantages * chosen).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.detach(), rewards.mean()
 
 
 @dataclass

@@ -59,7 +59,6 @@ CORRECT = {
         lambda l, a: _onehot(a, l.shape[-1]) - torch.softmax(l, -1),
         lambda l, a: torch.autograd.functional.jacobian(
             lambda z: torch.log_softmax(z, -1).gather(1, a[:, None]).sum(), l)],
-    "unit3.reinforce_update": [lambda l, a, r: r[:, None] * (_onehot(a, l.shape[-1]) - torch.softmax(l, -1))],
     "unit3.reinforce_loss": [lambda lp, w: -(w.detach() * lp).mean(),
                              lambda lp, w: -torch.mean(lp * w.detach().clone())],
     "unit3.leave_one_out_advantages": [
@@ -79,11 +78,6 @@ MISTAKES = {
         "one-hot alone": lambda l, a: _onehot(a, l.shape[-1]),
         "softmax over the batch": lambda l, a: _onehot(a, l.shape[-1]) - torch.softmax(l, 0),
         "log-softmax": lambda l, a: _onehot(a, l.shape[-1]) - torch.log_softmax(l, -1),
-    },
-    "unit3.reinforce_update": {
-        "reward left out": lambda l, a, r: _onehot(a, l.shape[-1]) - torch.softmax(l, -1),
-        "sign": lambda l, a, r: r[:, None] * (torch.softmax(l, -1) - _onehot(a, l.shape[-1])),
-        "batch average": lambda l, a, r: (r[:, None] * (_onehot(a, l.shape[-1]) - torch.softmax(l, -1))).mean(0).expand_as(l),
     },
     "unit3.reinforce_loss": {
         "sign": lambda lp, w: (w.detach() * lp).mean(),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lecture_lib.policy_gradient import (CategoricalPolicy, LearnedBaseline, MNISTBandit,
+from lecture_lib.policy_gradient import (CategoricalPolicy, LearnedBaseline, MNISTBandit, gumbel_noise, reinforce_step,
                                          MovingAverageBaseline, batch_mean_baseline, exact_policy_gradient,
                                          flat_grad, leave_one_out_baseline, optimal_constant_baseline,
                                          reinforce_loss, sample_actions, score_function_logits)
@@ -157,3 +157,61 @@ def test_mnist_bandit_rewards():
     idx = torch.tensor([0, 2, 4])
     assert torch.equal(env.states(idx), images[idx])
     assert env.reward(torch.tensor([3, 0, 5]), idx).tolist() == [11.0, 10.0, 11.0]
+
+
+def test_gumbel_max_samples_the_softmax_and_sample_actions_uses_it():
+    z = torch.tensor([1.0, 0.0, -1.0, 2.0])
+    n = 200_000
+    g = gumbel_noise((n, 4), generator=torch.Generator().manual_seed(5))
+    freq = torch.bincount((z + g).argmax(-1), minlength=4) / n
+    p = torch.softmax(z, -1)
+    assert ((freq - p).abs() < 5 * (p * (1 - p) / n).sqrt()).all()
+    # sample_actions is argmax(logits + the same noise, drawn from the same generator state)
+    a = sample_actions(z.expand(16, 4), generator=torch.Generator().manual_seed(6))
+    same = (z + gumbel_noise((16, 4), generator=torch.Generator().manual_seed(6))).argmax(-1)
+    assert torch.equal(a, same)
+
+
+@pytest.mark.parametrize("samples", [1, 3])
+def test_reinforce_step_is_one_sgd_step_on_the_surrogate_loss(samples):
+    torch.manual_seed(0)
+    policy = CategoricalPolicy(6, 4, hidden=(5,))
+    twin = CategoricalPolicy(6, 4, hidden=(5,))
+    twin.load_state_dict(policy.state_dict())
+    x, labels = torch.randn(7, 6), torch.randint(0, 4, (7,))
+    gumbel = gumbel_noise((samples, 7, 4), generator=torch.Generator().manual_seed(1))
+    calls = []
+
+    def baseline(x_, actions, rewards):
+        calls.append((actions.shape, rewards.shape))
+        return torch.full((7,), 0.25, requires_grad=True)      # a gradient the step must ignore
+
+    loss, mean_reward = reinforce_step(policy, torch.optim.SGD(policy.parameters(), lr=0.1), x, labels,
+                                       gumbel, baseline, reward=(2.0, -1.0))
+    assert calls == [((samples, 7), (samples, 7))]
+    # The same step by hand.
+    logits = twin(x)
+    actions = (logits.detach() + gumbel).argmax(-1)
+    rewards = torch.where(actions == labels, 2.0, -1.0)
+    log_p = torch.log_softmax(logits, -1).gather(1, actions.T).T
+    manual = -((rewards - 0.25) * log_p).mean()
+    manual.backward()
+    with torch.no_grad():
+        for p_twin in twin.parameters():
+            p_twin -= 0.1 * p_twin.grad
+    assert torch.allclose(loss, manual.detach()) and torch.allclose(mean_reward, rewards.mean())
+    for a_, b_ in zip(policy.parameters(), twin.parameters()):
+        assert torch.allclose(a_, b_, atol=1e-6)
+
+
+def test_reinforce_step_mean_update_is_the_exact_gradient():
+    """Averaged over many noise draws, the step's logit gradient is the exact gradient of E[r]."""
+    logits0 = torch.tensor([[0.5, -1.0, 0.2, 1.0]])
+    bias = torch.nn.Parameter(logits0.clone()[0])
+    policy = lambda x: bias.expand(x.shape[0], -1)             # noqa: E731  (logits = a free parameter)
+    recorder = torch.optim.SGD([bias], lr=0.0)
+    labels = torch.tensor([3])
+    gumbel = gumbel_noise((100_000, 1, 4), generator=torch.Generator().manual_seed(2))
+    reinforce_step(policy, recorder, torch.zeros(1, 1), labels, gumbel, lambda x, a, r: torch.zeros(()))
+    exact = exact_policy_gradient(logits0[0], torch.tensor([0.0, 0.0, 0.0, 1.0]))
+    assert torch.allclose(-bias.grad, exact, atol=0.01)
