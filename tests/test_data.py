@@ -315,3 +315,55 @@ def test_command_line_prepare_and_info(tmp_path, mnist_cache, capsys):
     (tmp_path / D.CACHE_NAME).write_bytes(b"junk")
     assert D.main(["prepare", "--root", str(tmp_path)]) == 1
     assert "corrupt" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ binarized MNIST
+
+def _splitmix64_bit(i: int, pixel: int, seed: int) -> int:
+    """The documented draw for pixel i, in plain Python integers (an independent oracle)."""
+    mask = (1 << 64) - 1
+    z = (seed + (i + 1) * 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    z ^= z >> 31
+    return int(((z >> 32) * 255) >> 32 < pixel)
+
+
+def test_binarized_mnist_is_the_fixed_documented_draw(mnist_cache):
+    import hashlib
+
+    for split, n in (("train", 60000), ("test", 10000)):
+        x, labels = D.binarized_mnist(split)
+        images, expected_labels = load_mnist(split)
+        assert x.dtype == torch.float32 and x.shape == (n, 784) and x.device.type == "cpu"
+        assert torch.equal(labels, expected_labels)
+        assert set(x.unique().tolist()) == {0.0, 1.0}
+        flat = images.reshape(n, -1)
+        assert (x[flat == 0] == 0).all() and (x[flat == 255] == 1).all()
+        bits = x.to(torch.uint8).reshape(n, 28, 28).numpy().tobytes()
+        assert hashlib.sha256(bits).hexdigest() == D.BINARIZED_SHA256[split]
+        # Each pixel is 1 with probability pixel / 255: the means agree within 5 standard errors.
+        p = flat.double() / 255
+        se = (p * (1 - p)).sum().sqrt() / p.numel()
+        assert abs(x.double().mean() - p.mean()) < 5 * se
+    # The formula in the docstring, pixel by pixel, on the test split's first grey pixels.
+    flat = load_mnist("test")[0].reshape(-1)
+    grey = torch.nonzero((flat > 0) & (flat < 255)).flatten()[:300].tolist()
+    x = D.binarized_mnist("test")[0].reshape(-1)
+    seed = D.BINARIZE_SEED + D.BINARIZE_STREAMS["test"]
+    assert [int(x[i]) for i in grey] == [_splitmix64_bit(i, int(flat[i]), seed) for i in grey]
+
+
+def test_binarize_has_the_right_probabilities_and_depends_on_the_seed():
+    levels = torch.tensor([0, 1, 64, 128, 200, 254, 255], dtype=torch.uint8)
+    images = levels.repeat_interleave(100_000).reshape(len(levels), 100_000)
+    bits = D.binarize(images, seed=7)
+    assert bits.dtype == torch.uint8 and bits.shape == images.shape
+    freq = bits.double().mean(1)
+    p = levels.double() / 255
+    assert torch.all((freq - p).abs() <= 5 * (p * (1 - p) / 100_000).sqrt() + 1e-12)
+    assert torch.equal(bits, D.binarize(images, seed=7))
+    assert not torch.equal(bits, D.binarize(images, seed=8))
+    assert torch.equal(D.binarize(images, seed=7, chunk=999), bits)   # the chunking changes nothing
+    with pytest.raises(TypeError, match="uint8"):
+        D.binarize(images.float())

@@ -27,6 +27,29 @@
     ``(1 - t) mu(x0) + t mu(x1)``, t = 0, ..., 1 (``steps`` values, both ends included; mu =
     the encoder mean). Mistakes: interpolating pixels; sampled codes instead of means; t
     missing an end; logits instead of means; the path reversed.
+``unit2.vae_forward``: ``vae_forward(model, x, eps) -> (logits, mu, logvar)`` on a
+    ``lecture_lib.vae.VAE`` built from a state dict (runner ``vae_forward``): encode,
+    ``z = mu + exp(logvar / 2) * eps``, decode; the three outputs and the gradients a fixed
+    upstream sends into every parameter are compared. Mistakes: exp(logvar) or logvar as sigma;
+    own noise instead of eps; no sampling (z = mu); probabilities instead of logits; sigma
+    returned as logvar; a detached mu. (Measured over 20 fresh hidden seeds: the 3 alternatives
+    in ``tests/catalog_methods_unit2.py`` pass every case; every mistake fails on every seed,
+    in at least 6 of the 7 cases.)
+``unit2.vae_train_step``: ``vae_train_step(model, optimizer, x, eps) -> loss``: forward with
+    eps, mean over the batch of the Bernoulli negative ELBO, zero_grad, backward, step; returns
+    the loss before the update. Runner ``vae_steps``: the model from a state dict, Adam with the
+    case's lr, k = 3-5 calls on given batches and noise; the k returned losses (rtol 1e-4, atol
+    1e-4) and the parameters after the last step (atol 0.25 lr) are compared. Measured over 20
+    fresh hidden seeds (6 cases each): the 4 alternatives (zero_grad before or after, set_to_none
+    or not, model.zero_grad, mean vs sum / B vs reconstruction and KL reduced separately, a
+    float / detached / attached tensor returned) used at most 0.0023 of the loss tolerance and
+    0.013 lr of parameter difference (0.05 of the 0.25 lr tolerance); every mistake failed on
+    every seed (>= 5 of 6 cases). The parameter differences of the mistakes that change the
+    update were >= 4.3 lr on every seed (KL sign or left out, no zero_grad, zero_grad between
+    backward and step, own noise, no step, exp(logvar) or logvar as sigma); a loss summed over
+    the batch (or averaged over pixels too) gives almost the same Adam update (0.0015 lr) and
+    is caught by the returned loss, as is returning the loss after the step (same parameters).
+    The summed loss cannot be seen on the one-image case (B = 1), so it fails 5 of 6 cases.
 """
 
 from __future__ import annotations
@@ -35,10 +58,16 @@ import math
 
 import torch
 
-from autograder.compare import compare_tensors, compare_tuple
+from autograder.compare import compare_tensors, compare_tuple, describe
 from autograder.registry import Case, Exercise, register
 from autograder_kernel.runners import sample_decoder_run, vae_run, with_grads
-from lecture_lib.vae import VAE, gaussian_kl, interpolate, negative_elbo, reparameterize
+from autograder_kernel.unit2_runners import vae_forward_run, vae_steps_run
+from lecture_lib.vae import (VAE, gaussian_kl, interpolate, negative_elbo, reparameterize, vae_forward,
+                             vae_train_step)
+
+# Tolerances of the training-step check (measured: see the module docstring).
+STEP_LOSS_RTOL, STEP_LOSS_ATOL = 1e-4, 1e-4
+STEP_PARAM_ATOL_LR = 0.25   # parameters after k Adam steps: within 0.25 * lr of the reference
 
 
 def _normal(gen, *shape, scale=1.0):
@@ -277,4 +306,110 @@ INTERPOLATE = register(Exercise(
     make_cases=_interp_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the interpolated images", rtol=1e-4, atol=1e-5),
     run=vae_run,
+))
+
+
+# ----------------------------------------------------------------- the forward pass and one training step
+
+PARAM_NAMES = ("enc.weight", "enc.bias", "enc_mu.weight", "enc_mu.bias", "enc_logvar.weight", "enc_logvar.bias",
+               "dec.weight", "dec.bias", "dec_out.weight", "dec_out.bias")
+
+
+def _vae_state(gen: torch.Generator, d: int, h: int, k: int, dtype=torch.float32, logvar_bias: float = 0.0):
+    """A random VAE state dict (names and shapes of ``lecture_lib.vae.VAE(d, h, k)``), weights
+    scaled by 1/sqrt(fan-in) so that activations stay O(1); drawn from ``gen`` only."""
+    shapes = {"enc": (h, d), "enc_mu": (k, h), "enc_logvar": (k, h), "dec": (h, k), "dec_out": (d, h)}
+    state = {}
+    for layer, (n_out, n_in) in shapes.items():
+        state[f"{layer}.weight"] = _normal(gen, n_out, n_in, scale=1.5 / math.sqrt(n_in)).to(dtype)
+        state[f"{layer}.bias"] = _normal(gen, n_out, scale=0.3).to(dtype)
+    state["enc_logvar.bias"] += logvar_bias
+    return state
+
+
+def _images(gen, b, d, binary, dtype=torch.float32):
+    x = torch.rand(b, d, generator=gen)
+    return (x.round() if binary else x).to(dtype)
+
+
+def _forward_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    def case(d, h, k, b, note, binary=False, dtype=torch.float32, logvar_bias=0.0):
+        state = _vae_state(gen, d, h, k, dtype, logvar_bias)
+        x, eps = _images(gen, b, d, binary, dtype), _normal(gen, b, k).to(dtype)
+        upstream = (_normal(gen, b, d).to(dtype), _normal(gen, b, k).to(dtype), _normal(gen, b, k).to(dtype))
+        return Case((state, x, eps), {"upstream": upstream}, note=note)
+
+    cases = [case(12, 8, 2, 4, "4 images of 12 pixels, hidden 8, K=2"),
+             case(784, 16, 3, 2, "2 images of 784 pixels, hidden 16, K=3")]
+    if hidden:
+        cases += [case(6, 4, 1, 1, "a single image, K=1", binary=True),
+                  case(784, 32, 5, 16, "16 images of 784 pixels, K=5"),
+                  case(10, 6, 4, 5, "wide q: logvar around +2", logvar_bias=2.0),
+                  case(10, 6, 4, 5, "narrow q: logvar around -3", logvar_bias=-3.0),
+                  case(9, 5, 2, 3, "float64 model and inputs", dtype=torch.float64)]
+    return cases
+
+
+VAE_FORWARD = register(Exercise(
+    id="unit2.vae_forward",
+    withholds=('lecture_lib.vae.vae_forward', 'lecture_lib.vae.VAE.forward'),
+    signature="vae_forward(model, x: (B, D), eps: (B, K)) -> (logits (B, D), mu (B, K), logvar (B, K)): "
+              "mu, logvar = model.encode(x); z = mu + exp(logvar / 2) * eps; logits = model.decode(z); "
+              "differentiable in the model's parameters",
+    reference=lambda model, x, eps: vae_forward(model, x, eps),
+    make_cases=_forward_cases,
+    compare=lambda case, e, g: compare_tuple(
+        e, g, ["the logits", "mu", "logvar"] + [f"the gradient w.r.t. {n}" for n in PARAM_NAMES],
+        rtol=1e-4, atol=1e-5),
+    run=vae_forward_run,
+))
+
+
+def _step_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    def case(d, h, k, b, steps, lr, note, binary=False, dtype=torch.float32):
+        state = _vae_state(gen, d, h, k, dtype)
+        xs = torch.stack([_images(gen, b, d, binary, dtype) for _ in range(steps)])
+        eps = _normal(gen, steps, b, k).to(dtype)
+        return Case((state, xs, eps, lr), note=note)
+
+    cases = [case(12, 8, 2, 6, 3, 1e-2, "3 steps on 6 images of 12 pixels, lr 0.01"),
+             case(784, 32, 4, 16, 3, 1e-3, "3 steps on 16 images of 784 pixels, lr 0.001")]
+    if hidden:
+        cases += [case(8, 6, 1, 1, 4, 1e-2, "4 steps on a single image, K=1", binary=True),
+                  case(784, 64, 8, 32, 5, 1e-3, "5 steps on 32 grey-level images of 784 pixels"),
+                  case(784, 32, 4, 24, 4, 1e-3, "4 steps on 24 binary images", binary=True),
+                  case(10, 8, 3, 5, 4, 3e-2, "float64 model and inputs, lr 0.03", dtype=torch.float64)]
+    return cases
+
+
+def _step_compare(case: Case, expected, got) -> str | None:
+    """The k returned losses, then the parameters after the k steps (Adam, lr from the case)."""
+    if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+        return f"the runner could not read the steps' results: got {describe(got)}"
+    lr = float(case.args[3])
+    k = len(case.args[1])
+    problem = compare_tensors(expected[0], got[0], name=f"the losses your step returned over {k} steps",
+                              rtol=STEP_LOSS_RTOL, atol=STEP_LOSS_ATOL)
+    if problem:
+        return problem + (" (return the loss of this step's forward pass, before the update: the mean over "
+                          "the batch of the negative ELBO, with the eps given)")
+    for name, e, g in zip(PARAM_NAMES, expected[1:], got[1:]):
+        problem = compare_tensors(e, g, name=f"the parameter {name} after {k} steps", rtol=0.0,
+                                  atol=STEP_PARAM_ATOL_LR * lr)
+        if problem:
+            return problem + (" (each step: zero the gradients, backpropagate this batch's loss, one "
+                              "optimizer.step())")
+    return None
+
+
+VAE_TRAIN_STEP = register(Exercise(
+    id="unit2.vae_train_step",
+    withholds=('lecture_lib.vae.vae_train_step', 'lecture_lib.vae.VAE.loss'),
+    signature="vae_train_step(model, optimizer, x: (B, D), eps: (B, K)) -> loss: forward pass with eps, "
+              "loss = mean over the batch of the Bernoulli negative ELBO, zero the gradients, backward, "
+              "optimizer.step(); returns the loss before the update as a float or 0-dim tensor",
+    reference=vae_train_step,
+    make_cases=_step_cases,
+    compare=_step_compare,
+    run=vae_steps_run,
 ))
