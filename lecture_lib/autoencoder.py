@@ -12,15 +12,11 @@ Defined in: unit 1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 from torch import nn
 
-from lecture_lib.pca import principal_angles
-
-__all__ = ["linear_ae_loss", "linear_ae_loss_from_covariance", "LinearAETrace",
-           "train_linear_autoencoder", "MLPAutoencoder", "reconstruction_error"]
+__all__ = ["linear_ae_loss", "linear_ae_loss_from_covariance", "train_linear_ae", "MLPAutoencoder",
+           "reconstruction_error"]
 
 
 def linear_ae_loss(x: torch.Tensor, U: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
@@ -37,15 +33,6 @@ def reconstruction_error(x: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
     return (x - recon).pow(2).sum(dim=1).mean()
 
 
-@dataclass
-class LinearAETrace:
-    """What :func:`train_linear_autoencoder` recorded at each logged step."""
-
-    steps: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    max_angle: list[float] = field(default_factory=list)   # largest principal angle to PCA, radians
-
-
 def linear_ae_loss_from_covariance(C: torch.Tensor, U: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
     """The full-data :func:`linear_ae_loss` from the covariance ``C = X^T X / N`` alone.
 
@@ -58,38 +45,29 @@ def linear_ae_loss_from_covariance(C: torch.Tensor, U: torch.Tensor, V: torch.Te
     return torch.trace(C) - 2 * torch.trace(VC @ U) + torch.sum((U.T @ U) * (VC @ V.T))
 
 
-def train_linear_autoencoder(x: torch.Tensor, k: int, steps: int, *, lr: float = 3e-3,
-                             reference: torch.Tensor | None = None, log_every: int = 25,
-                             seed: int = 0):
-    """Fit ``x~ = U V x`` to centred data ``x`` (``(N, D)``) by full-batch Adam.
+def train_linear_ae(x: torch.Tensor, U0: torch.Tensor, V0: torch.Tensor, steps: int, lr: float):
+    """Fit ``x~ = U V x`` to centred data by full-batch Adam, starting from ``(U0, V0)``.
 
-    The loss is the exact mean squared reconstruction error over all of ``x`` (computed from
-    its covariance), the learning rate decays on a cosine schedule, and U, V start small and
-    random. reference: a ``(D, K)`` basis (e.g. the PCA components, transposed) to which the
-    largest principal angle of U's column space is logged. Returns ``(U, V, trace)``.
+    x: ``(N, D)`` centred, U0: ``(D, K)``, V0: ``(K, D)``. Each of the ``steps`` steps
+    evaluates :func:`linear_ae_loss` on all of x, backpropagates and takes one
+    ``torch.optim.Adam`` step (constant ``lr``, default betas). U0 and V0 are left unchanged.
+    Returns ``(U, V, losses)``: the trained U ``(D, K)`` and V ``(K, D)``, detached, on x's
+    device and in x's dtype, and ``losses``, a list of ``steps`` Python floats, ``losses[t]``
+    the loss before update t (so ``losses[0]`` is the loss at the start).
+    The exercise ``unit1.train_linear_ae`` judges a loop by what it finds (the PCA subspace,
+    PCA's error), not by matching these numbers.
     """
-    gen = torch.Generator().manual_seed(seed)
-    n, d = x.shape
-    C = x.T @ x / n
-    U = (torch.randn(d, k, generator=gen) * 0.01).to(x.device, x.dtype).requires_grad_()
-    V = (torch.randn(k, d, generator=gen) * 0.01).to(x.device, x.dtype).requires_grad_()
-    opt = torch.optim.Adam([U, V], lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
-    trace = LinearAETrace()
-    for step in range(steps + 1):
-        loss = linear_ae_loss_from_covariance(C, U, V)
-        if step % log_every == 0 or step == steps:
-            trace.steps.append(step)
-            trace.loss.append(loss.item())
-            if reference is not None:
-                trace.max_angle.append(principal_angles(U.detach(), reference).max().item())
-        if step == steps:
-            break
-        opt.zero_grad(set_to_none=True)
+    U = U0.detach().clone().requires_grad_(True)
+    V = V0.detach().clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([U, V], lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = linear_ae_loss(x, U, V)
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
-        schedule.step()
-    return U.detach(), V.detach(), trace
+        optimizer.step()
+        losses.append(loss.item())
+    return U.detach(), V.detach(), losses
 
 
 class MLPAutoencoder(nn.Module):

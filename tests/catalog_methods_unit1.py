@@ -1,8 +1,142 @@
 """Unit 1's training-method exercises: correct alternatives (``CORRECT``: exercise id -> list
 of functions) and listed mistakes (``MISTAKES``: exercise id -> {name: function}), merged into
-the unit's catalogue test (``tests/test_exercises_units12.py``)."""
+the unit's catalogue test (``tests/test_exercises_units12.py``).
+
+``unit1.train_linear_ae(X, U0, V0, steps, lr) -> (U, V, losses)`` is judged by what it finds:
+the column space of U against PCA's subspace (principal angles), the loss reached against
+PCA's error, and ``losses`` (``steps`` Python floats, ``losses[0]`` the loss at the start).
+The alternatives differ from the reference in the ways the contract leaves open: copies or
+in-place training, where ``zero_grad`` goes, an optimizer or Adam written out by hand, float64
+inside, the loss computed another way.
+"""
 
 from __future__ import annotations
 
-CORRECT: dict = {}
-MISTAKES: dict = {}
+import torch
+
+
+def _loss(X, U, V):
+    return (X - X @ V.T @ U.T).pow(2).sum(dim=1).mean()
+
+
+def _adam_on_copies(X, U0, V0, steps, lr):
+    U, V = U0.clone().requires_grad_(), V0.clone().requires_grad_()
+    opt = torch.optim.Adam([U, V], lr=lr)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = _loss(X, U, V)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return U.detach(), V.detach(), losses
+
+
+def _adam_in_place(X, U0, V0, steps, lr):
+    """Trains the arguments themselves; zero_grad after the step (set_to_none=False)."""
+    U, V = U0.requires_grad_(), V0.requires_grad_()
+    opt = torch.optim.Adam([V, U], lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = ((X @ V.T @ U.T - X) ** 2).sum() / X.shape[0]
+        losses.append(float(loss.detach()))
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=False)
+    return U.detach(), V.detach(), losses
+
+
+def _adam_by_hand(X, U0, V0, steps, lr, betas=(0.9, 0.999), eps=1e-8):
+    """Adam written out, gradients from torch.autograd.grad, updates under torch.no_grad."""
+    params = [U0.clone().requires_grad_(), V0.clone().requires_grad_()]
+    m = [torch.zeros_like(p) for p in params]
+    v = [torch.zeros_like(p) for p in params]
+    losses = []
+    for t in range(1, steps + 1):
+        loss = _loss(X, *params)
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for p, g, m_i, v_i in zip(params, grads, m, v):
+                m_i.mul_(betas[0]).add_(g, alpha=1 - betas[0])
+                v_i.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
+                m_hat = m_i / (1 - betas[0] ** t)
+                v_hat = v_i / (1 - betas[1] ** t)
+                p -= lr * m_hat / (v_hat.sqrt() + eps)
+        losses.append(loss.item())
+    return params[0].detach(), params[1].detach(), losses
+
+
+def _float64_inside(X, U0, V0, steps, lr):
+    """Trains in float64 on the covariance form of the loss, returns X's dtype."""
+    Xd = X.double()
+    C = Xd.T @ Xd / Xd.shape[0]
+    U = U0.double().clone().requires_grad_()
+    V = V0.double().clone().requires_grad_()
+    opt = torch.optim.Adam([U, V], lr=lr)
+    losses = []
+    for _ in range(steps):
+        R = torch.eye(C.shape[0], dtype=C.dtype, device=C.device) - U @ V
+        loss = torch.trace(R @ C @ R.T)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return U.detach().to(X.dtype), V.detach().to(X.dtype), losses
+
+
+CORRECT: dict = {
+    "unit1.train_linear_ae": [_adam_on_copies, _adam_in_place, _adam_by_hand, _float64_inside],
+}
+
+
+def _sgd_momentum(X, U0, V0, steps, lr):
+    U, V = U0.clone().requires_grad_(), V0.clone().requires_grad_()
+    opt = torch.optim.SGD([U, V], lr=lr, momentum=0.9)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = _loss(X, U, V)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return U.detach(), V.detach(), losses
+
+
+def _variant(*, train="UV", zero_grad=True, record="before", loss_reduction="mean", extra_loss=False,
+             as_tensor=False, return_start=False, lr_used=None):
+    def loop(X, U0, V0, steps, lr):
+        U, V = U0.clone().requires_grad_(), V0.clone().requires_grad_()
+        params = {"UV": [U, V], "U": [U], "V": [V]}[train]
+        opt = torch.optim.Adam(params, lr=lr if lr_used is None else lr_used)
+        losses = []
+        for _ in range(steps + (1 if extra_loss else 0)):
+            err = (X - X @ V.T @ U.T).pow(2).sum(dim=1)
+            loss = err.mean() if loss_reduction == "mean" else err.sum()
+            if zero_grad:
+                opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if record == "before":
+                losses.append(loss if as_tensor else loss.item())
+            else:  # the loss of the updated parameters
+                losses.append(_loss(X, U, V).item())
+        if return_start:
+            return U0, V0, losses
+        return U.detach(), V.detach(), losses
+    return loop
+
+
+MISTAKES: dict = {
+    "unit1.train_linear_ae": {
+        "only V trained (U never in the optimizer)": _variant(train="V"),
+        "only U trained (V never in the optimizer)": _variant(train="U"),
+        "returns the starting U0, V0 instead of the trained ones": _variant(return_start=True),
+        "losses hold the loss tensors (graph kept alive), not floats": _variant(as_tensor=True),
+        "one loss too many (steps + 1 updates)": _variant(extra_loss=True),
+        "losses recorded after each update (losses[0] is not the start)": _variant(record="after"),
+        "loss summed over the batch instead of averaged": _variant(loss_reduction="sum"),
+        "lr ignored (Adam's default 1e-3)": _variant(lr_used=1e-3),
+        "zero_grad forgotten (Adam on gradients summed over all past steps)": _variant(zero_grad=False),
+        "SGD with momentum 0.9 instead of Adam (diverges at this lr)": _sgd_momentum,
+    },
+}

@@ -9,8 +9,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from lecture_lib import toy_gaussian as toy
-from lecture_lib.autoencoder import (MLPAutoencoder, linear_ae_loss, linear_ae_loss_from_covariance,
-                                     train_linear_autoencoder)
+from lecture_lib.autoencoder import MLPAutoencoder, linear_ae_loss, linear_ae_loss_from_covariance, train_linear_ae
 from lecture_lib.estimators import gradient_variance, reparameterization_grads, score_function_grads
 from lecture_lib.pca import fit_pca, principal_angles
 from lecture_lib.vae import VAE, fit_per_example_q, interpolate
@@ -34,9 +33,19 @@ def test_linear_ae_loss_and_its_covariance_form(digits):
 def test_linear_autoencoder_finds_the_pca_subspace_but_not_pca_itself(digits):
     k = 4
     pca = fit_pca(digits, k)
-    U, V, trace = train_linear_autoencoder(digits, k, 600, lr=1e-2, reference=pca.components.T)
-    assert trace.max_angle[0] > 1.0 and trace.max_angle[-1] < 0.02
-    assert trace.loss[-1] == pytest.approx((digits - pca.reconstruct(digits)).pow(2).sum(1).mean().item(), rel=1e-3)
+    g = torch.Generator().manual_seed(0)
+    U0, V0 = 0.01 * torch.randn(64, k, generator=g), 0.01 * torch.randn(k, 64, generator=g)
+    start = U0.clone()
+    U, V, losses = train_linear_ae(digits, U0, V0, 600, lr=1e-2)
+    assert torch.equal(U0, start)                                   # the start is left unchanged
+    assert len(losses) == 600 and all(type(v) is float for v in losses)
+    assert losses[0] == pytest.approx(linear_ae_loss(digits, U0, V0).item(), rel=1e-6)
+    assert principal_angles(U0, pca.components.T).max() > 1.0
+    assert principal_angles(U, pca.components.T).max() < 0.02
+    pca_error = (digits - pca.reconstruct(digits)).pow(2).sum(1).mean().item()
+    assert losses[-1] == pytest.approx(pca_error, rel=1e-3)
+    assert linear_ae_loss(digits, U, V).item() == pytest.approx(pca_error, rel=1e-3)
+    assert not U.requires_grad and U.dtype == digits.dtype
     # On the data, U V acts as the projection onto that subspace (pixels that never vary get
     # no gradient, so U V is only pinned down on the data), but U is not an orthonormal basis.
     P = pca.components.T @ pca.components

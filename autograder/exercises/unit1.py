@@ -27,7 +27,7 @@ import torch
 from autograder.compare import compare_tensors, compare_tuple, describe
 from autograder.registry import Case, Exercise, register
 from autograder_kernel.runners import with_grads
-from lecture_lib.autoencoder import linear_ae_loss
+from lecture_lib.autoencoder import linear_ae_loss, train_linear_ae
 from lecture_lib.pca import fit_pca, pca_encode, pca_reconstruct, principal_angles, PCA
 
 
@@ -217,4 +217,86 @@ PRINCIPAL_ANGLES = register(Exercise(
     reference=principal_angles,
     make_cases=_angles_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the angles", rtol=1e-5, atol=1e-5),
+))
+
+
+# ----------------------------------------------------------------- train_linear_ae
+
+LOOP_MAX_ANGLE = 0.02        # radians; correct loops reach <= 1.9e-3 on every seed tried
+LOOP_MAX_EXCESS = 3e-3       # (loss - PCA's error) / total variance; correct loops reach <= 7.7e-4
+LOOP_START_RTOL = 1e-4       # losses[0] against the loss at (U0, V0)
+
+
+def _loop_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    def case(n, d, k, spectrum, note, dtype=torch.float32, steps=200, lr=0.05):
+        x = _data(gen, n, d, spectrum, dtype=torch.float64)
+        x = (x - x.mean(0)).to(dtype)                       # the contract's X is centred
+        U0 = (0.1 * torch.randn(d, k, generator=gen, dtype=torch.float64)).to(dtype)
+        V0 = (0.1 * torch.randn(k, d, generator=gen, dtype=torch.float64)).to(dtype)
+        return Case((x, U0, V0, steps, lr), note=note)
+
+    cases = [case(100, 10, 2, [3.0, 2.0, 1.0], "100 points in 10-D, K=2"),
+             case(200, 20, 3, [4.0, 3.0, 2.0, 1.0], "200 points in 20-D, K=3")]
+    if hidden:
+        cases += [case(30, 40, 3, [5.0, 4.0, 3.0, 1.5], "fewer points (30) than dimensions (40), K=3"),
+                  case(100, 8, 1, [2.0, 1.0], "K=1: a line"),
+                  case(120, 12, 2, [3.0, 2.0, 1.0], "float64 data", dtype=torch.float64)]
+    return cases
+
+
+def _loop_compare(case: Case, expected, got) -> str | None:
+    x, U0, V0, steps, lr = case.args
+    e_U, e_V, _ = expected
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        return f"the output should be a tuple (U, V, losses), but it is {describe(got)}"
+    U, V, losses = got
+    for name, e, g in (("U", e_U, U), ("V", e_V, V)):
+        problem = compare_tensors(e, g, name=name, rtol=1e9, atol=1e9)  # type, shape and dtype only
+        if problem:
+            return problem
+    if isinstance(losses, torch.Tensor) or not isinstance(losses, (list, tuple)):
+        return (f"losses should be a list of Python floats (one loss.item() per step), but it is "
+                f"{describe(losses)}")
+    if len(losses) != steps:
+        return (f"losses should hold one loss per step ({steps} steps), but it holds {len(losses)}: "
+                "append the loss of each step once, before or after that step's update")
+    bad = next((i for i, v in enumerate(losses) if type(v) is not float), None)
+    if bad is not None:
+        return (f"losses[{bad}] should be a Python float (loss.item(): a number, not a tensor that keeps "
+                f"the graph alive), but it is {describe(losses[bad])}")
+    x64 = x.double()
+    start = linear_ae_loss(x64, U0.double(), V0.double()).item()
+    if not abs(losses[0] - start) <= LOOP_START_RTOL * abs(start):
+        return (f"losses[0] is wrong: it should be the loss of the starting point (U0, V0), {start:.6g}, "
+                f"computed before the first update, but it is {losses[0]:.6g}")
+    if torch.equal(U.double(), U0.double()):
+        return "U is wrong: it is still U0, the starting point; return the trained U"
+    pca = fit_pca(x64, U0.shape[1])
+    total = x64.pow(2).sum(1).mean().item()
+    pca_error = total - pca.explained_variance.sum().item()
+    angle = principal_angles(U.double(), pca.components.T).max().item()
+    if not angle <= LOOP_MAX_ANGLE:
+        return (f"U is wrong: its column space should be the PCA subspace (the span of the {U0.shape[1]} "
+                f"leading principal components), but their largest principal angle is {angle:.3g} rad "
+                f"(tolerance {LOOP_MAX_ANGLE}); are both U and V trained, every step, by Adam on the "
+                "loss's gradient?")
+    for what, value in (("the loss of the returned (U, V)", linear_ae_loss(x64, U.double(), V.double()).item()),
+                        ("the last recorded loss", losses[-1])):
+        if not (value - pca_error) <= LOOP_MAX_EXCESS * total:
+            return (f"{what} is wrong: {value:.6g}, but PCA's error on this data is {pca_error:.6g} and a "
+                    f"trained linear autoencoder gets within {LOOP_MAX_EXCESS:g} x the total variance "
+                    f"({total:.4g}) of it")
+    return None
+
+
+TRAIN_LINEAR_AE = register(Exercise(
+    id="unit1.train_linear_ae",
+    withholds=('lecture_lib.autoencoder.train_linear_ae',),
+    signature="train_linear_ae(X: (N, D) centred, U0: (D, K), V0: (K, D), steps, lr) -> (U (D, K), V (K, D), "
+              "losses: list of steps Python floats, losses[0] the loss at (U0, V0)); full-batch Adam(lr) on "
+              "your linear_ae_loss; U, V in X's dtype and on X's device; the column space of U must be "
+              "the PCA subspace",
+    reference=train_linear_ae,
+    make_cases=_loop_cases,
+    compare=_loop_compare,
 ))
