@@ -31,7 +31,7 @@ ASSIGNMENT = "unit0_mnist"
 
 
 def nbgrader(course: Path, *args: str) -> None:
-    cmd = [sys.executable, "-m", "nbgrader", *args, f"--config={COURSE / 'nbgrader_config.py'}",
+    cmd = [sys.executable, "-m", "nbgrader", *args, f"--NbGrader.config_file={COURSE / 'nbgrader_config.py'}",
            f"--CourseDirectory.root={course}", f"--CourseDirectory.source_directory={SOLUTIONS}",
            f"--CourseDirectory.release_directory={course / 'release'}",
            f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}", "--log-level=ERROR"]

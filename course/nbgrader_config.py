@@ -26,6 +26,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Grading runs notebooks in fast mode (unless COURSE_FAST is set otherwise) with a per-cell
 # limit; a loop that swallows the interrupt must not fail the whole submission.
 os.environ.setdefault("COURSE_FAST", "1")
+# nbgrader's Execute redeclares `timeout` (default 30 s), so the parent class's setting does
+# not reach it: set both. A behavioural check (unit 4 trains CartPole) needs about a minute.
 c.ExecutePreprocessor.timeout = 600
+c.Execute.timeout = 600
 c.Execute.raise_on_iopub_timeout = False
 c.OverwriteCells.add_missing_cells = True

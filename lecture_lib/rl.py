@@ -268,6 +268,12 @@ def train_cartpole(cfg: CartPoleConfig, seed: int, device: torch.device | str = 
         def iteration(env, policy, value, policy_opt, value_opt, gamma, min_steps):
             return reinforce_iteration(env, policy, value, policy_opt, value_opt, gamma, min_steps, cfg.variant)
     device = torch.device(device)
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        # Networks this small gain nothing from intra-op threads, and on a busy machine the
+        # threads' hand-offs make each tiny forward pass many times slower: one thread while
+        # training, restored afterwards.
+        torch.set_num_threads(1)
     torch.manual_seed(seed)
     env = StepCounter(gym.make("CartPole-v1"))
     env.reset(seed=seed)
@@ -301,4 +307,5 @@ def train_cartpole(cfg: CartPoleConfig, seed: int, device: torch.device | str = 
     finally:
         result.steps = env.steps
         env.close()
+        torch.set_num_threads(threads)
     return result

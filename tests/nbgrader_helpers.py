@@ -19,13 +19,17 @@ class TempCourse:
         self.release = root / "release"
         self.db_url = f"sqlite:///{root / 'gradebook.db'}"
 
+    def config_args(self) -> list[str]:
+        """The course's configuration file (nbgrader has no ``--config`` flag: that one was
+        silently ignored), with this course's folders in place of the real course's."""
+        return [f"--NbGrader.config_file={COURSE / 'nbgrader_config.py'}",
+                f"--CourseDirectory.root={self.root}",
+                f"--CourseDirectory.source_directory={SOLUTIONS}",
+                f"--CourseDirectory.release_directory={self.release}",
+                f"--CourseDirectory.db_url={self.db_url}"]
+
     def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "nbgrader", *args,
-               f"--config={COURSE / 'nbgrader_config.py'}",
-               f"--CourseDirectory.root={self.root}",
-               f"--CourseDirectory.source_directory={SOLUTIONS}",
-               f"--CourseDirectory.release_directory={self.release}",
-               f"--CourseDirectory.db_url={self.db_url}"]
+        cmd = [sys.executable, "-m", "nbgrader", *args, *self.config_args()]
         proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True,
                               env=tool_env(COURSE_FAST="1", COURSE_PROGRESS="0"))
         if check and proc.returncode != 0:

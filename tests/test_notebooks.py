@@ -127,6 +127,19 @@ def test_nbgrader_gives_solutions_full_marks_and_stubs_zero(assignment, tmp_path
     assert scores["blank_student"] == (0, max_score), scores
 
 
+def test_the_course_configuration_reaches_nbgrader(tmp_path):
+    """The throw-away course runs nbgrader with course/nbgrader_config.py (a wrong flag once left
+    nbgrader on its 30 s per-cell default, which the CartPole check outlives)."""
+    code = ("import sys; from nbgrader.apps.autogradeapp import AutogradeApp; app = AutogradeApp.instance(); "
+            "app.initialize(sys.argv[1:]); from nbgrader.preprocessors import Execute; "
+            "print(Execute(parent=app).timeout, app.config.OverwriteCells.add_missing_cells)")
+    course = TempCourse(tmp_path / "course")
+    proc = subprocess.run([sys.executable, "-c", code, *course.config_args()], capture_output=True, text=True,
+                          env=tool_env(), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["600", "True"], proc.stdout + proc.stderr
+
+
 @pytest.mark.slow
 def test_make_course_runner_executes_and_summarizes(repo, tmp_path):
     proc = subprocess.run([sys.executable, "tools/run_course.py", "--only", "unit0_mnist"], cwd=repo,
