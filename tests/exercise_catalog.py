@@ -6,7 +6,21 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import CheckFailed, check
+from autograder import CheckFailed, check, dumps, loads
+from autograder.checks import collect, judge
+from autograder.registry import get_exercise
+
+#: Secret seeds beyond each suite's fixed public one: trusted grading draws every hidden suite
+#: from a fresh secret seed, so a check must hold on any seed, not only the public one (a
+#: case that failed the reference on 11 of 400 seeds once went unnoticed this way).
+SECRET_SEEDS = (20261207, 7_340_211_955, 31_337)
+
+
+def verdict_on_seed(exercise: str, fn, seed: int):
+    """The verdict of the hidden suite drawn from ``seed``, as the grading CLI reaches it."""
+    cases = get_exercise(exercise).cases("hidden", seed=seed)
+    record = loads(dumps(collect(exercise, fn, suite="hidden", cases=cases)))
+    return judge(record, exercise_id=exercise, suite="hidden", cases=cases)
 
 
 def catalogue_tests(correct: dict, mistakes: dict, prefixes: tuple[str, ...]):
@@ -17,12 +31,18 @@ def catalogue_tests(correct: dict, mistakes: dict, prefixes: tuple[str, ...]):
         for suite in ("visible", "hidden"):
             check(exercise, correct[exercise][index], suite=suite, quiet=True)
 
+        for seed in SECRET_SEEDS:
+            verdict = verdict_on_seed(exercise, correct[exercise][index], seed)
+            assert verdict.passed, f"secret seed {seed}: {verdict.message}"
+
     @pytest.mark.parametrize("exercise,mistake", [(e, m) for e, ms in mistakes.items() for m in ms])
     def test_each_common_mistake_fails(exercise, mistake):
         with pytest.raises(CheckFailed) as info:
             check(exercise, mistakes[exercise][mistake], suite="hidden")
         msg = str(info.value)
         assert "problem:" in msg and "input:" in msg and "expected:" in msg and "got:" in msg
+        for seed in SECRET_SEEDS[:1]:
+            assert not verdict_on_seed(exercise, mistakes[exercise][mistake], seed).passed, f"secret seed {seed}"
 
     def test_every_exercise_has_mistakes_listed():
         from autograder.registry import all_exercises

@@ -187,6 +187,11 @@ def test_every_exercise_is_deterministic_and_its_reference_passes(exercise_id):
         assert verdict.passed, verdict.message
     if ex.criterion is None:   # a behavioural check's hidden case trains on more seeds instead
         assert len(ex.cases("hidden")) > len(ex.cases("visible"))
+        from exercise_catalog import SECRET_SEEDS, verdict_on_seed
+
+        for seed in SECRET_SEEDS:   # grading draws the hidden suite from a fresh secret seed
+            verdict = verdict_on_seed(exercise_id, ex.reference, seed)
+            assert verdict.passed, f"secret seed {seed}: {verdict.message}"
 
 
 def test_list_command(capsys):

@@ -238,7 +238,11 @@ def _loop_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     cases = [case(100, 10, 2, [3.0, 2.0, 1.0], "100 points in 10-D, K=2"),
              case(200, 20, 3, [4.0, 3.0, 2.0, 1.0], "200 points in 20-D, K=3")]
     if hidden:
-        cases += [case(30, 40, 3, [5.0, 4.0, 3.0, 1.5], "fewer points (30) than dimensions (40), K=3"),
+        # With N < D, Adam at lr 0.05 hovers above the optimum on some seeds (the reference's
+        # loss exceeded PCA's by > 3e-3 x the variance on 11 of 400 seeds after 200 steps);
+        # at lr 0.02 for 400 steps its largest excess over 400 seeds was 7.2e-5.
+        cases += [case(30, 40, 3, [5.0, 4.0, 3.0, 1.5], "fewer points (30) than dimensions (40), K=3",
+                       steps=400, lr=0.02),
                   case(100, 8, 1, [2.0, 1.0], "K=1: a line"),
                   case(120, 12, 2, [3.0, 2.0, 1.0], "float64 data", dtype=torch.float64)]
     return cases
