@@ -26,6 +26,15 @@ other in one batch, and the last may be unfinished.
     Mistakes: the sign of the loss; every action weighted by its own reward (all 1: nothing
     learned); the log-probability of a fixed action instead of the taken one; no
     ``optimizer.step()``; episodes cut before their end (a contract error); the wrong totals returned.
+
+    False failures, measured (``tools/measure_cartpole_check.py --seeds 20``, seeds 1000-1019,
+    2026-12-07): the reference solved 20 of 20 seeds (slowest 74,456 steps), the
+    ``torch.multinomial`` alternative of ``tests/test_cartpole_exercise.py`` 20 of 20 (slowest
+    90,525 steps); earlier, seeds 0-11 of the reference all solved (slowest 37,694). The budget
+    is 150,000 steps, 1.7 x the slowest correct run seen. With p the share of seeds a correct
+    agent solves, the visible check fails it with probability 1 - p and the hidden one with
+    (1 - p)^3 + 3p(1 - p)^2: none of the 52 measured runs would have failed, and the 95% upper
+    bounds from 20 seeds (Wilson) are 16% (visible) and 7% (hidden); more seeds tighten them.
 """
 
 from __future__ import annotations
@@ -212,7 +221,7 @@ POLICY_WEIGHTS = register(Exercise(
 # ----------------------------------------------------------------- reinforce_iteration (behavioural)
 
 #: Training budget and evaluation of the behavioural check (see the module docstring).
-CARTPOLE_BUDGET = 100_000
+CARTPOLE_BUDGET = 150_000
 CARTPOLE_EVAL = {"eval_every": 4_096, "eval_episodes": 100, "min_steps": 512}
 HIDDEN_SEEDS, HIDDEN_NEEDED = 3, 2
 
