@@ -4,7 +4,7 @@ modes alternately (A B A B ...), several pairs, and quote the median of the pair
 
     .venv/bin/python benchmarks/vae_loop_modes.py loop        # lecture_lib.train over Batches
     .venv/bin/python benchmarks/vae_loop_modes.py loop bar    # the same with the progress bar
-    .venv/bin/python benchmarks/vae_loop_modes.py bare        # forward + backward + Adam on pre-cut batches
+    .venv/bin/python benchmarks/vae_loop_modes.py bare        # bench_vae.bare_throughput: forward + backward + Adam on pre-cut batches, one epoch
     .venv/bin/python benchmarks/vae_loop_modes.py reference   # DataLoader over TensorDataset, loss.item() per step
 
 (``make bench ONLY=vae`` measures all three in one process; this script separates them.)
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 import torch
 from common import emit  # noqa: F401  (puts the repository on sys.path)
@@ -31,17 +30,7 @@ def main() -> None:
     x = images_to_vectors(load_mnist("train")[0])
     per_epoch = len(x) // 128
     if mode == "bare":
-        seed_everything(1)
-        model = VAE()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        batches = list(x[: per_epoch * 128].split(128)) * 2
-        t0 = time.perf_counter()
-        for xb in batches:
-            loss = model.loss(xb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        rate = len(batches) * 128 / (time.perf_counter() - t0)
+        rate = bench_vae.bare_throughput(x, per_epoch, torch.device("cpu"))   # one epoch after a warm-up
     elif mode == "loop":
         seed_everything(0)
         model = VAE()
