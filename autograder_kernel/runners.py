@@ -14,7 +14,7 @@ import torch
 
 from autograder_kernel.cases import Case
 
-__all__ = ["default_run", "with_grads", "sample_decoder_run", "vae_run", "ContractError", "RUNNERS",
+__all__ = ["default_run", "with_grads", "vae_run", "ContractError", "RUNNERS",
            "resolve", "spec_of", "all_runners"]
 
 
@@ -67,19 +67,6 @@ def with_grads(*arg_indices: int):
     return run
 
 
-def sample_decoder_run(fn, case: Case):
-    """``args = (weight, bias, n)``, ``kwargs = {"seed": s}``: build the decoder
-    ``z -> z W^T + b`` (logits), seed torch's global generator with ``s`` and call
-    ``fn(decoder, n, K, device)``."""
-    weight, bias, n = case.args
-    torch.manual_seed(case.kwargs["seed"])
-
-    def decoder(z):
-        return z @ weight.T + bias
-
-    return fn(decoder, n, weight.shape[1], weight.device)
-
-
 def vae_run(fn, case: Case):
     """``args = (state_dict, *rest)``: build ``lecture_lib.vae.VAE`` from the state dict (its
     sizes read off the weights) on the state's device and call ``fn(model, *rest)``."""
@@ -93,13 +80,11 @@ def vae_run(fn, case: Case):
 
 
 default_run.spec = ("call", ())
-sample_decoder_run.spec = ("sample_decoder", ())
 vae_run.spec = ("vae", ())
 
 RUNNERS: dict[str, Callable] = {
     "call": lambda: default_run,
     "with_grads": with_grads,
-    "sample_decoder": lambda: sample_decoder_run,
     "vae": lambda: vae_run,
 }
 

@@ -103,8 +103,6 @@ CORRECT = {
                                       lambda x, l, mu, lv: (torch.log1p(torch.exp(l)) - x * l).sum(-1) + kl_ok(mu, lv)],
     "unit2.negative_elbo_gaussian": [_gauss, lambda x, m, mu, lv, eta: -torch.distributions.Normal(
         m, math.sqrt(eta)).log_prob(x).sum(-1) + kl_ok(mu, lv)],
-    "unit2.sample_images": [lambda dec, n, k, device: torch.sigmoid(dec(torch.randn(n, k, device=device))),
-                            lambda dec, n, k, device: torch.sigmoid(dec(torch.randn(k, n, device=device).T))],
     "unit2.interpolate": [_interp],
 }
 
@@ -170,17 +168,6 @@ MISTAKES = {
         "eta as a standard deviation": lambda *a: _gauss(*a, eta_is_std=True),
         "1/2 left out": lambda *a: _gauss(*a, half=False),
         "KL left out": lambda *a: _gauss(*a, kl=False),
-    },
-    "unit2.sample_images": {
-        "uniform codes": lambda dec, n, k, device: torch.sigmoid(dec(torch.rand(n, k, device=device))),
-        "zero codes": lambda dec, n, k, device: torch.sigmoid(dec(torch.zeros(n, k, device=device))),
-        "logits": lambda dec, n, k, device: dec(torch.randn(n, k, device=device)),
-        "one code for all": lambda dec, n, k, device: torch.sigmoid(dec(torch.randn(1, k, device=device))).expand(n, -1),
-        "codes used twice": lambda dec, n, k, device: torch.sigmoid(dec(torch.randn(n // 2, k, device=device))).repeat(2, 1),
-        "variance 2": lambda dec, n, k, device: torch.sigmoid(dec(1.41 * torch.randn(n, k, device=device))),
-        "variance 1/2": lambda dec, n, k, device: torch.sigmoid(dec(0.71 * torch.randn(n, k, device=device))),
-        "uniform with unit variance": lambda dec, n, k, device: torch.sigmoid(dec(
-            3 ** 0.5 * (2 * torch.rand(n, k, device=device) - 1))),
     },
     "unit2.interpolate": {
         "pixel space": lambda *a: _interp(*a, pixels=True),

@@ -18,11 +18,6 @@
     ``||x - mean||^2 / (2 eta) + D/2 log(2 pi eta) + KL``; values and gradients w.r.t. mean,
     mu, logvar. Mistakes: the constant left out;
     eta used as a standard deviation; the 1/2 left out; KL left out.
-``unit2.sample_images``: ``sample_images(decoder, n, latent_dim, device) -> (n, D)``: decoder
-    means ``sigmoid(decoder(z))`` at ``z ~ N(0, I)`` drawn on ``device``. Checked statistically (per-pixel mean and
-    standard deviation against the reference's, on seeded draws, and 90% of the samples distinct).
-    Mistakes: z from U(0, 1), all zeros, or scaled (variance off by a factor 2); the logits
-    instead of the means; one z for all images, or codes reused.
 ``unit2.interpolate``: ``interpolate(model, x0, x1, steps) -> (steps, D)``: decoder means at
     ``(1 - t) mu(x0) + t mu(x1)``, t = 0, ..., 1 (``steps`` values, both ends included; mu =
     the encoder mean). Mistakes: interpolating pixels; sampled codes instead of means; t
@@ -60,7 +55,7 @@ import torch
 
 from autograder.compare import compare_tensors, compare_tuple, describe
 from autograder.registry import Case, Exercise, register
-from autograder_kernel.runners import sample_decoder_run, vae_run, with_grads
+from autograder_kernel.runners import vae_run, with_grads
 from autograder_kernel.unit2_runners import vae_forward_run, vae_steps_run
 from lecture_lib.vae import (VAE, gaussian_kl, interpolate, negative_elbo, reparameterize, vae_forward,
                              vae_train_step)
@@ -211,75 +206,6 @@ NEG_ELBO_GAUSSIAN = register(Exercise(
         e, g, ["the negative ELBO", "the gradient w.r.t. mean", "the gradient w.r.t. mu",
                "the gradient w.r.t. logvar"], rtol=1e-4, atol=1e-3),
     run=with_grads(1, 2, 3),
-))
-
-
-# ----------------------------------------------------------------- sampling
-
-def _sample_reference(decoder, n, latent_dim, device):
-    z = torch.randn(n, latent_dim, device=device)
-    return torch.sigmoid(decoder(z))
-
-
-def _sample_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
-    def case(d, k, note, n=20_000):
-        return Case((_normal(gen, d, k, scale=1.5), _normal(gen, d, scale=0.5) - 0.75, n),
-                    {"seed": int(torch.randint(0, 2**31, (1,), generator=gen))}, note=note)
-
-    cases = [case(6, 2, "6 pixels, K=2"), case(8, 4, "8 pixels, K=4")]
-    if hidden:
-        cases += [case(5, 1, "a 1-D latent space"), case(10, 20, "K=20")]
-    return cases
-
-
-def _sample_compare(case: Case, expected: torch.Tensor, got) -> str | None:
-    """Per-pixel mean and standard deviation of the n samples against the reference's, and
-    at least 90% of the n samples distinct (no code used for several images).
-
-    Tolerances are 6 standard errors of the difference of two independent estimates from
-    n = 20,000 draws, with the variances estimated from the reference's samples: for the
-    mean ``6 sqrt(2 s^2 / n)``, for the standard deviation ``6 sqrt(2 (m4 - s^4) / (4 s^2 n))``
-    (m4 the fourth central moment). For a correct function each of these normal-approximation
-    tests fails with probability about 2e-9, so a check (at most 2 x 10 pixels x 4 cases)
-    fails with probability below 2e-7. (Measured: over 300 redraws of every case, a correct
-    function never used more than half of any tolerance.)
-    """
-    problem = compare_tensors(expected, got, name="the samples", rtol=1e9, atol=1e9)  # shape, dtype
-    if problem:
-        return problem
-    got = got.double()
-    expected = expected.double()
-    if not torch.isfinite(got).all() or got.min() < 0 or got.max() > 1:
-        return ("the samples should be decoder means sigmoid(decoder(z)) in [0, 1], but they range over "
-                f"[{got.min().item():.3g}, {got.max().item():.3g}]")
-    n = len(expected)
-    distinct = len(torch.unique(got, dim=0))
-    if distinct < 0.9 * n:  # (a few float32 collisions are normal where the sigmoid saturates)
-        return (f"only {distinct} of the {n} samples are different: draw a separate code z for every "
-                "image (z of shape (n, latent_dim))")
-    mean, std = expected.mean(0), expected.std(0)
-    m4 = (expected - mean).pow(4).mean(0)
-    tol_mean = 6 * torch.sqrt(2 * std.pow(2) / n)
-    tol_std = 6 * torch.sqrt(2 * (m4 - std.pow(4)).clamp_min(0) / (4 * std.pow(2).clamp_min(1e-12) * n))
-    for name, e, g, tol in (("per-pixel mean", mean, got.mean(0), tol_mean),
-                            ("per-pixel standard deviation", std, got.std(0), tol_std)):
-        excess = (e - g).abs() / tol
-        if (excess > 1).any():
-            i = int(excess.argmax())
-            return (f"the {name} of your samples is off at pixel {i}: expected about {e[i]:.4f}, got "
-                    f"{g[i]:.4f} (tolerance {tol[i]:.4f}); are the codes drawn from N(0, I)?")
-    return None
-
-
-SAMPLE_IMAGES = register(Exercise(
-    id="unit2.sample_images",
-    withholds=('lecture_lib.vae.VAE.sample',),
-    signature="sample_images(decoder, n, latent_dim, device) -> (n, D): sigmoid(decoder(z)) for z ~ N(0, I) "
-              "of shape (n, latent_dim) on device, one z per image (decoder maps codes to logits)",
-    reference=_sample_reference,
-    make_cases=_sample_cases,
-    compare=_sample_compare,
-    run=sample_decoder_run,
 ))
 
 
