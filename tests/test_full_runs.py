@@ -1,6 +1,6 @@
 """The full-mode records shipped with the course (``lecture_lib.full_runs``): present, complete
-enough for the notebook's figures, and the clip format round-trips. (The Pong record and
-clip are not shipped yet: ``tools/full_runs.py pong`` makes them.)"""
+enough for the notebook's figures, and the clip format round-trips. ``tools/full_runs.py``
+makes them."""
 
 from __future__ import annotations
 
@@ -54,3 +54,20 @@ def test_clip_round_trip_and_bad_input(tmp_path, monkeypatch):
         full_runs.load_run("never_run")
     with pytest.raises(ValueError, match="needs"):
         full_runs.save_run({"name": "incomplete"})
+
+
+def test_pong_record_and_clip():
+    run = full_runs.load_run("unit4_pong")
+    assert "tools/full_runs.py pong" in run["command"]
+    res = run["results"]
+    assert res["steps"] >= 5_000_000 and res["updates"] * 16 * 512 == res["steps"]
+    scores = res["game_scores"]
+    assert len(scores) > 500 and all(-21 <= s <= 21 for s in scores)
+    assert 0 <= res["points_won"] <= res["points"]
+    assert len(res["share_steps"]) == len(res["share_won"]) > 100
+    assert res["share_steps"] == sorted(res["share_steps"]) and all(0 <= w <= 1 for w in res["share_won"])
+    clip = full_runs.load_clip("unit4_pong_clip")
+    assert clip.dtype == np.uint8 and clip.ndim == 4 and clip.shape[1:] == (210, 160, 3)
+    assert len(clip) == res["clip"]["frames"]
+    # The clip ends just after a point the agent won.
+    assert any(r > 0 for _, r in res["clip"]["points_in_clip"])
