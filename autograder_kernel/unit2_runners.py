@@ -69,15 +69,23 @@ def _loss_value(loss, step: int, like: torch.Tensor) -> torch.Tensor:
                         "(a 0-dim tensor or a float)")
 
 
+ADAM_EPS = 1e-4   # see vae_steps_run
+
+
 def vae_steps_run(fn, case: Case):
     """``args = (state, xs, eps, lr)`` with ``xs``: ``(k, B, D)``, ``eps``: ``(k, B, K)``: build
-    the model and ``torch.optim.Adam(model.parameters(), lr=lr)``, then call
+    the model and ``torch.optim.Adam(model.parameters(), lr=lr, eps=ADAM_EPS)``, then call
     ``fn(model, optimizer, xs[i], eps[i])`` for i = 0 .. k-1. Output: ``(losses, *params)``:
     the k returned losses ``(k,)`` (model dtype) and the parameters after the k steps, in
-    ``model.named_parameters()`` order."""
+    ``model.named_parameters()`` order.
+
+    Adam's eps is 1e-4, not the default 1e-8: Adam divides by sqrt(v) + eps, so with eps 1e-8 a
+    gradient that is zero up to float rounding moves its parameter by up to a whole lr in a
+    direction set by the rounding, and correct steps that only sum in another order differed by
+    up to 1.6 lr on 4 of 200 secret seeds. With 1e-4 they differ by at most 0.005 lr."""
     state, xs, eps, lr = case.args
     model = vae_from_state(state)
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(lr))
+    optimizer = torch.optim.Adam(model.parameters(), lr=float(lr), eps=ADAM_EPS)
     like = model.enc.weight
     losses = []
     with torch.enable_grad():
