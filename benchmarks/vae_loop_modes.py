@@ -7,12 +7,17 @@ modes alternately (A B A B ...), several pairs, and quote the median of the pair
     .venv/bin/python benchmarks/vae_loop_modes.py bare        # bench_vae.bare_throughput: forward + backward + Adam on pre-cut batches, one epoch
     .venv/bin/python benchmarks/vae_loop_modes.py reference   # DataLoader over TensorDataset, loss.item() per step
 
+    .venv/bin/python benchmarks/vae_loop_modes.py pairs 5     # loop bar, bare, reference in turn, 5 times,
+                                                              # each in its own process; medians of the ratios
+
 (``make bench ONLY=vae`` measures all three in one process; this script separates them.)
 """
 
 from __future__ import annotations
 
 import json
+import statistics
+import subprocess
 import sys
 
 import torch
@@ -23,10 +28,33 @@ from lecture_lib import Batches, images_to_vectors, load_mnist, seed_everything,
 from lecture_lib.vae import VAE
 
 
+def pairs(n: int) -> None:
+    """Run ``loop bar``, ``bare`` and ``reference`` in turn, ``n`` times, each in a fresh process;
+    print every run's line, then the median and range of loop/bare and loop/reference over
+    the ``n`` rounds (one JSON line)."""
+    rates: dict[str, list[float]] = {"loop bar": [], "bare": [], "reference": []}
+    for _ in range(n):
+        for mode in rates:
+            out = subprocess.run([sys.executable, __file__, *mode.split()], capture_output=True, text=True,
+                                 check=True).stdout
+            line = out.strip().splitlines()[-1]
+            print(line, flush=True)
+            rates[mode].append(json.loads(line)["ex_per_s"])
+    summary = {}
+    for other in ("bare", "reference"):
+        ratios = [a / b for a, b in zip(rates["loop bar"], rates[other])]
+        summary[f"loop/{other}"] = {"median": round(statistics.median(ratios), 3),
+                                    "min": round(min(ratios), 3), "max": round(max(ratios), 3)}
+    print(json.dumps({"pairs": n, **summary}))
+
+
 def main() -> None:
     mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    if mode == "pairs":
+        pairs(int(sys.argv[2]) if len(sys.argv) > 2 else 5)
+        return
     if mode not in ("loop", "bare", "reference"):
-        raise SystemExit(f"usage: vae_loop_modes.py loop [bar] | bare | reference (got {mode!r})")
+        raise SystemExit(f"usage: vae_loop_modes.py loop [bar] | bare | reference | pairs [N] (got {mode!r})")
     x = images_to_vectors(load_mnist("train")[0])
     per_epoch = len(x) // 128
     if mode == "bare":

@@ -23,15 +23,18 @@ def verdict_on_seed(exercise: str, fn, seed: int):
     return judge(record, exercise_id=exercise, suite="hidden", cases=cases)
 
 
-def catalogue_tests(correct: dict, mistakes: dict, prefixes: tuple[str, ...]):
-    """Return the three test functions for ``correct`` / ``mistakes`` (exercise id -> ...)."""
+def catalogue_tests(correct: dict, mistakes: dict, prefixes: tuple[str, ...], regression_seeds: dict | None = None):
+    """Return the three test functions for ``correct`` / ``mistakes`` (exercise id -> ...).
+    ``regression_seeds`` (exercise id -> seeds): secret seeds on which a correct alternative
+    once failed, tried for every alternative of that exercise besides ``SECRET_SEEDS``."""
+    regression_seeds = regression_seeds or {}
 
     @pytest.mark.parametrize("exercise,index", [(e, i) for e, fns in correct.items() for i in range(len(fns))])
     def test_correct_implementations_pass(exercise, index):
         for suite in ("visible", "hidden"):
             check(exercise, correct[exercise][index], suite=suite, quiet=True)
 
-        for seed in SECRET_SEEDS:
+        for seed in (*SECRET_SEEDS, *regression_seeds.get(exercise, ())):
             verdict = verdict_on_seed(exercise, correct[exercise][index], seed)
             assert verdict.passed, f"secret seed {seed}: {verdict.message}"
 
