@@ -2,13 +2,16 @@
 part's examples/s as one JSON line. For side-by-side comparisons on a noisy machine: run two
 modes alternately (A B A B ...), several pairs, and quote the median of the pairwise ratios.
 
-    .venv/bin/python benchmarks/vae_loop_modes.py loop        # lecture_lib.train over Batches
-    .venv/bin/python benchmarks/vae_loop_modes.py loop bar    # the same with the progress bar
-    .venv/bin/python benchmarks/vae_loop_modes.py bare        # bench_vae.bare_throughput: forward + backward + Adam on pre-cut batches, one epoch
-    .venv/bin/python benchmarks/vae_loop_modes.py reference   # DataLoader over TensorDataset, loss.item() per step
+    .venv/bin/python benchmarks/vae_loop_modes.py loop          # lecture_lib.train over Batches, Adam(fused=True)
+    .venv/bin/python benchmarks/vae_loop_modes.py loop bar      # the same with the progress bar
+    .venv/bin/python benchmarks/vae_loop_modes.py bare          # bench_vae.bare_throughput: forward + backward +
+                                                                # Adam(fused=True) on pre-cut batches, one epoch
+    .venv/bin/python benchmarks/vae_loop_modes.py bare default  # the same bare step with PyTorch's default Adam
+    .venv/bin/python benchmarks/vae_loop_modes.py reference     # DataLoader over TensorDataset, loss.item() per
+                                                                # step, default Adam (the well-known example)
 
-    .venv/bin/python benchmarks/vae_loop_modes.py pairs 5     # loop bar, bare, reference in turn, 5 times,
-                                                              # each in its own process; medians of the ratios
+    .venv/bin/python benchmarks/vae_loop_modes.py pairs 5       # loop bar, bare, bare default, reference in turn,
+                                                                # 5 times, each in its own process; medians of the ratios
 
 (``make bench ONLY=vae`` measures all three in one process; this script separates them.)
 """
@@ -29,10 +32,10 @@ from lecture_lib.vae import VAE
 
 
 def pairs(n: int) -> None:
-    """Run ``loop bar``, ``bare`` and ``reference`` in turn, ``n`` times, each in a fresh process;
-    print every run's line, then the median and range of loop/bare and loop/reference over
-    the ``n`` rounds (one JSON line)."""
-    rates: dict[str, list[float]] = {"loop bar": [], "bare": [], "reference": []}
+    """Run ``loop bar``, ``bare``, ``bare default`` and ``reference`` in turn, ``n`` times, each
+    in a fresh process; print every run's line, then the median and range of the loop's ratio to
+    each of the others over the ``n`` rounds (one JSON line)."""
+    rates: dict[str, list[float]] = {"loop bar": [], "bare": [], "bare default": [], "reference": []}
     for _ in range(n):
         for mode in rates:
             out = subprocess.run([sys.executable, __file__, *mode.split()], capture_output=True, text=True,
@@ -41,7 +44,7 @@ def pairs(n: int) -> None:
             print(line, flush=True)
             rates[mode].append(json.loads(line)["ex_per_s"])
     summary = {}
-    for other in ("bare", "reference"):
+    for other in ("bare", "bare default", "reference"):
         ratios = [a / b for a, b in zip(rates["loop bar"], rates[other])]
         summary[f"loop/{other}"] = {"median": round(statistics.median(ratios), 3),
                                     "min": round(min(ratios), 3), "max": round(max(ratios), 3)}
@@ -54,15 +57,16 @@ def main() -> None:
         pairs(int(sys.argv[2]) if len(sys.argv) > 2 else 5)
         return
     if mode not in ("loop", "bare", "reference"):
-        raise SystemExit(f"usage: vae_loop_modes.py loop [bar] | bare | reference | pairs [N] (got {mode!r})")
+        raise SystemExit(f"usage: vae_loop_modes.py loop [bar] | bare [default] | reference | pairs [N] (got {mode!r})")
     x = images_to_vectors(load_mnist("train")[0])
     per_epoch = len(x) // 128
     if mode == "bare":
-        rate = bench_vae.bare_throughput(x, per_epoch, torch.device("cpu"))   # one epoch after a warm-up
+        rate = bench_vae.bare_throughput(x, per_epoch, torch.device("cpu"),   # one epoch after a warm-up
+                                         fused=sys.argv[2:] != ["default"])
     elif mode == "loop":
         seed_everything(0)
         model = VAE()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
         history = train(lambda xb: model.loss(xb), opt, Batches(x, batch_size=128, seed=0), 2, model=model,
                         progress=sys.argv[2:] == ["bar"])
         rate = history.examples_per_second
