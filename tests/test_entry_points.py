@@ -61,9 +61,11 @@ def test_bench_prints_json_lines(repo):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     names = {line["name"] for line in lines}
-    assert {"mnist_load", "matmul", "grading"} <= names
+    assert {"mnist_load", "matmul", "grading", "tabular"} <= names
     grading = next(line for line in lines if line["name"] == "grading")
     assert grading["ours_full_marks"] == grading["nbgrader_full_marks"] == grading["submissions"] // 2
     matmul = next(line for line in lines if line["name"] == "matmul")
     assert matmul["gflops"] > 0 and matmul["device"]
+    tabular = next(line for line in lines if line["name"] == "tabular")
+    assert abs(tabular["frozen_lake_v_star_start"]["0.99"] - 0.542) < 5e-4
     assert all("error" not in line for line in lines)
