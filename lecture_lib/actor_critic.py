@@ -33,7 +33,7 @@ from lecture_lib.policy_gradient import sample_actions
 from lecture_lib.returns import discounted_returns, standardize
 from lecture_lib.rl import CartPoleConfig, CartPoleResult, train_cartpole
 
-__all__ = ["ActorCriticIteration", "train_actor_critic"]
+__all__ = ["ActorCriticIteration", "actor_critic_config", "train_actor_critic"]
 
 
 @dataclass
@@ -93,6 +93,16 @@ class ActorCriticIteration:
         value_loss.backward()
         value_opt.step()
         return finished
+
+
+def actor_critic_config(**overrides) -> CartPoleConfig:
+    """The course's measured actor-critic setting: unit 4's networks and value learning rate,
+    windows of 256 steps, policy learning rate 1e-3, all 150,000 steps (no early stop).
+    Measured 2026-12-07, seeds 0-4: 5/5 solved (median 28,672 steps), 5/5 stable; with the
+    policy learning rate 3e-3 of unit 4: 5/5 solved, 3/5 stable."""
+    settings = dict(min_steps=256, lr=1e-3, stop_when_solved=False)
+    settings.update(overrides)
+    return CartPoleConfig(**settings)
 
 
 def train_actor_critic(cfg: CartPoleConfig, seed: int, lam: float = 0.95, device: torch.device | str = "cpu",
