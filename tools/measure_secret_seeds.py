@@ -32,11 +32,12 @@ from exercise_catalog import verdict_on_seed  # noqa: E402
 
 
 def catalogues() -> tuple[dict, dict]:
+    import catalog_unit5
     import test_exercises_units12
     import test_exercises_units34
 
     correct, mistakes = {}, {}
-    for module in (test_exercises_units12, test_exercises_units34):
+    for module in (test_exercises_units12, test_exercises_units34, catalog_unit5):
         correct.update(module.CORRECT)
         mistakes.update(module.MISTAKES)
     return correct, mistakes
