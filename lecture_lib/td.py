@@ -30,8 +30,8 @@ import torch
 
 __all__ = [
     "Episode", "epsilon_greedy_probs", "sample_action", "play_episode", "monte_carlo_prediction",
-    "td0_target", "td0_prediction", "sarsa_target", "q_learning_target", "td_control", "greedy_path",
-    "rms_error",
+    "td0_target", "td0_prediction", "sarsa_target", "q_learning_target", "td_control", "q_learning", "sarsa",
+    "greedy_path", "rms_error",
 ]
 
 
@@ -146,17 +146,19 @@ def q_learning_target(reward: float, q_next: torch.Tensor, terminated: bool, gam
 
 
 def td_control(env, method: str, episodes: int, alpha: float = 0.2, epsilon: float = 0.1, gamma: float = 1.0,
-               seed: int = 0, max_steps: int = 10_000) -> tuple[torch.Tensor, list[float]]:
+               seed: int | None = 0, max_steps: int = 10_000,
+               generator: torch.Generator | None = None) -> tuple[torch.Tensor, list[float]]:
     """SARSA (``method="sarsa"``) or Q-learning (``"q_learning"``) with epsilon-greedy behaviour
-    from ``Q = 0``. Returns ``(Q (S, A), the online return of every episode)``: what the agent
-    earned while exploring. Actions are drawn from a generator seeded with ``seed``; the
-    environment is reset with ``seed`` once. An episode longer than ``max_steps`` is cut there
-    (truncated: the last step still bootstraps)."""
+    from ``Q = 0``, for ``episodes`` episodes. Returns ``(Q (S, A) float64, the online return of
+    every episode)``: what the agent earned while exploring. Actions are drawn from
+    ``generator`` (default: a new one seeded with ``seed``); the environment is reset with
+    ``seed`` at the first episode (``seed=None``: never seeded here). An episode longer than
+    ``max_steps`` is cut there (truncated: the last step still bootstraps)."""
     if method not in ("sarsa", "q_learning"):
         raise ValueError(f"method must be 'sarsa' or 'q_learning', got {method!r}")
     S, A = env.observation_space.n, env.action_space.n
     Q = torch.zeros(S, A, dtype=torch.float64)
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator if generator is not None else torch.Generator().manual_seed(0 if seed is None else seed)
     online: list[float] = []
 
     def act(s: int) -> int:
@@ -181,6 +183,20 @@ def td_control(env, method: str, episodes: int, alpha: float = 0.2, epsilon: flo
                 break
         online.append(total)
     return Q, online
+
+
+def q_learning(env, episodes: int, alpha: float, epsilon: float, gamma: float,
+               generator: torch.Generator) -> tuple[torch.Tensor, list[float]]:
+    """Q-learning for ``episodes`` episodes of ``env`` (already seeded by the caller; every
+    episode starts with ``env.reset()``), epsilon-greedy actions drawn from ``generator``:
+    ``(Q (S, A) float64, the online return of every episode)``."""
+    return td_control(env, "q_learning", episodes, alpha, epsilon, gamma, seed=None, generator=generator)
+
+
+def sarsa(env, episodes: int, alpha: float, epsilon: float, gamma: float,
+          generator: torch.Generator) -> tuple[torch.Tensor, list[float]]:
+    """SARSA, called like :func:`q_learning`."""
+    return td_control(env, "sarsa", episodes, alpha, epsilon, gamma, seed=None, generator=generator)
 
 
 def greedy_path(env, Q: torch.Tensor, max_steps: int = 200) -> tuple[list[int], float, bool]:

@@ -48,6 +48,21 @@ own table.
     reach the target network, or flow twice through a shared one); the online network in the
     target; bootstrapping after termination; the max over Q(s, .) instead of the taken action;
     the squared error instead of Huber.
+``unit5.q_learning`` (behavioural): ``q_learning(env, episodes, alpha, epsilon, gamma, generator)
+    -> (Q (48, 4), returns)``: Q-learning with epsilon-greedy actions (drawn from ``generator``)
+    on ``CliffWalking-v1`` for exactly ``episodes`` whole episodes; ``returns`` lists each
+    episode's total reward. Checked by what it learns: after ``CLIFF_EPISODES`` episodes
+    (epsilon 0.1, alpha ``CLIFF_ALPHA``, gamma 1) the greedy path from the start must be the
+    optimal one along the cliff's edge (13 steps, return -13), on the visible seed and on >= 2 of
+    3 secret seeds. Mistakes: the SARSA target (learns the safe path); the update's sign; updating
+    the next state's entry; episodes cut short and the sum of the returns returned (contract
+    errors). (Acting greedily without exploring is not caught: on CliffWalking the zero-initialized
+    table is optimistic, since every reward is negative, and that explores on its own.)
+
+    False failures, measured (``/tmp``-style driver over ``cliff_run`` with the reference
+    ``lecture_lib.td.q_learning``, seeds 1000-1099, 2026-12-07): the optimal path on 100 of 100
+    seeds; 95% upper bounds (Wilson) 3.7% for the visible check, 0.4% for the hidden one. With
+    alpha 0.2 instead of 0.5, seeds 0-9 also all found it (``bench_tabular``).
 """
 
 from __future__ import annotations
@@ -56,10 +71,10 @@ import torch
 
 from autograder.compare import compare_tensors
 from autograder.registry import Case, Exercise, register
-from autograder_kernel.unit5_runners import dqn_loss_run, episodes_run
+from autograder_kernel.unit5_runners import cliff_run, dqn_loss_run, episodes_run
 from lecture_lib.dqn import dqn_loss
 from lecture_lib.mdp import TabularMDP, frozen_lake, policy_evaluation, q_from_v, value_iteration
-from lecture_lib.td import epsilon_greedy_probs, monte_carlo_prediction, td0_prediction
+from lecture_lib.td import epsilon_greedy_probs, monte_carlo_prediction, q_learning, td0_prediction
 
 
 # ----------------------------------------------------------------- random tabular MDPs
@@ -437,4 +452,47 @@ DQN_LOSS = register(Exercise(
     make_cases=_dqn_cases,
     compare=_dqn_compare,
     run=dqn_loss_run,
+))
+
+
+# ----------------------------------------------------------------- Q-learning on CliffWalking (behavioural)
+
+#: Episodes and step size of the behavioural check (see the module docstring).
+CLIFF_EPISODES, CLIFF_ALPHA, CLIFF_EPSILON = 500, 0.5, 0.1
+CLIFF_HIDDEN_SEEDS, CLIFF_HIDDEN_NEEDED = 3, 2
+
+
+def _cliff_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
+    settings = {"alpha": CLIFF_ALPHA, "epsilon": CLIFF_EPSILON, "gamma": 1.0}
+    n = CLIFF_HIDDEN_SEEDS if hidden else 1
+    seeds = tuple(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)) for _ in range(n))
+    return [Case((seeds, CLIFF_EPISODES), settings, note=f"{n} seed(s)")]
+
+
+def _cliff_compare(case: Case, expected, got) -> str | None:
+    seeds = case.args[0]
+    if not isinstance(got, list) or len(got) != len(seeds) or not all(isinstance(r, dict) for r in got):
+        return "the run did not report one result per seed"
+    optimal = [r for r in got if r.get("reached_goal") and r.get("greedy_return") == -13.0]
+    needed = CLIFF_HIDDEN_NEEDED if len(seeds) == CLIFF_HIDDEN_SEEDS else len(seeds)
+    if len(optimal) >= needed:
+        return None
+    described = "; ".join(
+        f"return {r['greedy_return']:.0f} in {r['greedy_steps']} steps" if r.get("reached_goal")
+        else f"no goal within {r['greedy_steps']} steps" for r in got)
+    return (f"the greedy path learned is the optimal 13-step path (return -13) on {len(optimal)} of {len(seeds)} "
+            f"seeds, needs {needed}: greedy paths from the start: {described}")
+
+
+Q_LEARNING = register(Exercise(
+    id="unit5.q_learning",
+    withholds=("lecture_lib.td.q_learning", "lecture_lib.td.td_control", "lecture_lib.td.q_learning_target"),
+    signature="q_learning(env, episodes, alpha, epsilon, gamma, generator) -> (Q (48, 4), returns): Q-learning with "
+              "epsilon-greedy actions for exactly `episodes` whole episodes",
+    reference=q_learning,   # behavioural: never run by the judge, only by the tests
+    make_cases=_cliff_cases,
+    compare=_cliff_compare,
+    run=cliff_run,
+    criterion=f"the greedy path after {CLIFF_EPISODES} episodes is the optimal 13-step one (return -13) "
+              f"(1 of 1 seed visible; {CLIFF_HIDDEN_NEEDED} of {CLIFF_HIDDEN_SEEDS} seeds hidden)",
 ))
