@@ -136,12 +136,14 @@ def _epsilon(cfg: DQNConfig, step: int) -> float:
     return cfg.eps_start + frac * (cfg.eps_end - cfg.eps_start)
 
 
-def train_dqn(cfg: DQNConfig, seed: int, device: torch.device | str = "cpu", progress=None) -> CartPoleResult:
+def train_dqn(cfg: DQNConfig, seed: int, device: torch.device | str = "cpu", progress=None,
+              loss_fn=None) -> CartPoleResult:
     """Train a Q-network on CartPole-v1 from ``seed`` for ``cfg.max_steps`` environment steps,
     evaluating the greedy policy on ``eval_episodes`` episodes every ``eval_every`` steps
     (evaluation steps not counted; evaluation always uses the 500-step limit).
     ``steps_to_solve``: the first evaluation >= ``solved_at``; ``result.policy`` is the
-    Q-network and ``result.buffer`` the replay buffer."""
+    Q-network and ``result.buffer`` the replay buffer. ``loss_fn(q_net, target_net, batch, gamma)``
+    replaces :func:`dqn_loss` (e.g. the student's; ``cfg.huber`` then does not apply)."""
     device = torch.device(device)
     threads = torch.get_num_threads()
     if device.type == "cpu":
@@ -173,7 +175,8 @@ def train_dqn(cfg: DQNConfig, seed: int, device: torch.device | str = "cpu", pro
             obs = env.reset()[0] if (terminated or truncated) else next_obs
             if env.steps >= cfg.learning_starts and env.steps % cfg.train_every == 0:
                 batch = buffer.sample(cfg.batch_size, gen) if cfg.replay else buffer.latest(cfg.batch_size)
-                loss = dqn_loss(q_net, target_net, batch, cfg.gamma, cfg.huber)
+                loss = (dqn_loss(q_net, target_net, batch, cfg.gamma, cfg.huber) if loss_fn is None
+                        else loss_fn(q_net, target_net, batch, cfg.gamma))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.max_grad_norm:

@@ -36,7 +36,7 @@ import torch
 __all__ = [
     "TabularMDP", "from_gymnasium", "frozen_lake", "cliff_walking", "as_policy", "uniform_policy",
     "q_from_v", "bellman_expectation_backup", "bellman_optimality_backup", "policy_evaluation",
-    "policy_evaluation_exact", "greedy_policy", "policy_iteration", "value_iteration",
+    "policy_evaluation_exact", "greedy_policy", "policy_iteration", "value_iteration", "plot_grid",
 ]
 
 
@@ -53,6 +53,7 @@ class TabularMDP:
     ncol: int = 0
     desc: tuple[str, ...] = ()
     name: str = ""
+    action_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         S, A = self.R.shape
@@ -116,7 +117,8 @@ def frozen_lake(map_name: str = "4x4", slippery: bool = True, **kwargs) -> Tabul
     import gymnasium as gym
 
     env = gym.make("FrozenLake-v1", map_name=map_name, is_slippery=slippery)
-    return from_gymnasium(env, name=f"FrozenLake-v1 {map_name}{' slippery' if slippery else ''}", **kwargs)
+    mdp = from_gymnasium(env, name=f"FrozenLake-v1 {map_name}{' slippery' if slippery else ''}", **kwargs)
+    return replace(mdp, action_names=("left", "down", "right", "up"))
 
 
 def cliff_walking(**kwargs) -> TabularMDP:
@@ -126,7 +128,8 @@ def cliff_walking(**kwargs) -> TabularMDP:
 
     env = gym.make("CliffWalking-v1")
     mdp = from_gymnasium(env, name="CliffWalking-v1", **kwargs)
-    return replace(mdp, nrow=4, ncol=12, desc=("F" * 12,) * 3 + ("S" + "C" * 10 + "G",))
+    return replace(mdp, nrow=4, ncol=12, desc=("F" * 12,) * 3 + ("S" + "C" * 10 + "G",),
+                   action_names=("up", "right", "down", "left"))
 
 
 def as_policy(policy: torch.Tensor, n_actions: int) -> torch.Tensor:
@@ -230,3 +233,42 @@ def value_iteration(mdp: TabularMDP, gamma: float, tol: float = 1e-12,
         if delta <= tol:
             return V, greedy_policy(q_from_v(mdp, V, gamma)), sweep
     raise RuntimeError(f"value iteration did not converge in {max_sweeps} sweeps (last change {delta:.2e})")
+
+
+_ARROWS = {"left": "\u2190", "up": "\u2191", "right": "\u2192", "down": "\u2193"}
+
+
+def plot_grid(ax, mdp: TabularMDP, values: torch.Tensor | None = None, policy: torch.Tensor | None = None,
+              path: list[int] | None = None, title: str = "", cmap: str = "viridis"):
+    """Draw a grid world: ``values`` ``(S,)`` as a heat map (with the numbers), the greedy
+    ``policy`` ``(S,)`` as arrows on non-terminal cells, a ``path`` of states as a line, and the
+    map's letters (S start, H hole, G goal, C cliff). Returns the image (or None)."""
+    import numpy as np
+
+    nrow, ncol = mdp.nrow, mdp.ncol
+    image = None
+    if values is not None:
+        grid = values.detach().cpu().double().reshape(nrow, ncol).numpy()
+        image = ax.imshow(grid, cmap=cmap)
+        for r in range(nrow):
+            for c in range(ncol):
+                if ncol <= 8:
+                    ax.text(c, r + 0.3, f"{grid[r, c]:.2f}", ha="center", va="center", fontsize=7, color="w")
+    else:
+        ax.imshow(np.zeros((nrow, ncol)), cmap="Greys", vmin=0, vmax=1)
+    terminal = mdp.terminal.cpu()
+    for s in range(nrow * ncol):
+        r, c = divmod(s, ncol)
+        letter = mdp.desc[r][c] if mdp.desc else ""
+        if letter in "SHGC":
+            ax.text(c - 0.3, r - 0.3, letter, ha="center", va="center", fontsize=8, color="r", weight="bold")
+        if policy is not None and not terminal[s] and letter != "C":
+            ax.text(c, r - 0.02, _ARROWS[mdp.action_names[int(policy[s])]], ha="center", va="center",
+                    fontsize=12 if ncol <= 8 else 9, color="w" if values is not None else "k")
+    if path:
+        rows, cols = zip(*(divmod(int(s), ncol) for s in path))
+        ax.plot(cols, rows, color="orange", lw=2.5, alpha=0.8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9)
+    return image

@@ -102,6 +102,19 @@ def random_mdp(gen: torch.Generator, S: int, A: int, n_terminal: int = 1, sparse
     return {"P": P, "R": R, "terminal": terminal}
 
 
+def slow_mdp() -> dict:
+    """Two states that each end the episode with probability 0.01 or 0.02 per step (reward 1
+    per step), and the terminal state: values near 100 and 50 at gamma 1, which iteration from
+    0 approaches only as 1 - 0.99^k: thousands of sweeps for a tolerance of 1e-10."""
+    P = torch.zeros(3, 2, 3, dtype=torch.float64)
+    P[0, :, 0], P[0, :, 2] = 0.99, 0.01
+    P[1, 0, 1], P[1, 0, 2] = 0.98, 0.02
+    P[1, 1, 0], P[1, 1, 2] = 0.98, 0.02
+    P[2, :, 2] = 1.0
+    R = torch.tensor([[1.0, 1.0], [1.0, 0.5], [0.0, 0.0]], dtype=torch.float64)
+    return {"P": P, "R": R, "terminal": torch.tensor([False, False, True])}
+
+
 def lake_tables() -> dict:
     lake = frozen_lake()
     return {"P": lake.P, "R": lake.R, "terminal": lake.terminal}
@@ -165,7 +178,9 @@ def _evaluation_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
                   case(8, 3, 2, 0.95, "a nearly deterministic policy", sharp=20.0),
                   case(3, 2, 1, 1.0, "gamma = 1 (every state reaches the terminal one)"),
                   Case((lake["P"], lake["R"], lake["terminal"], uniform, 0.9, 1e-10),
-                       note="FrozenLake-v1, the uniform random policy, gamma 0.9")]
+                       note="FrozenLake-v1, the uniform random policy, gamma 0.9"),
+                  Case((*slow_mdp().values(), torch.full((3, 2), 0.5, dtype=torch.float64), 1.0, 1e-10),
+                       note="episodes of 50-100 steps on average, gamma 1: slow to converge")]
     return cases
 
 
@@ -199,7 +214,9 @@ def _vi_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
                   case(4, 2, 0, 0.5, "no terminal state"),
                   case(3, 3, 1, 0.0, "gamma = 0: greedy in the reward"),
                   Case((lake["P"], lake["R"], lake["terminal"], 0.99, 1e-10), note="FrozenLake-v1, gamma 0.99"),
-                  Case((lake["P"], lake["R"], lake["terminal"], 1.0, 1e-10), note="FrozenLake-v1, gamma 1")]
+                  Case((lake["P"], lake["R"], lake["terminal"], 1.0, 1e-10), note="FrozenLake-v1, gamma 1"),
+                  Case((*slow_mdp().values(), 1.0, 1e-10), note="episodes of 50-100 steps on average, gamma 1: "
+                       "slow to converge")]
     return cases
 
 
