@@ -106,7 +106,9 @@ def dqn_loss(q_net: nn.Module, target_net: nn.Module, batch: dict[str, torch.Ten
 
 @dataclass
 class DQNConfig:
-    """DQN on CartPole-v1 (the defaults are the course's measured setting; see the README)."""
+    """DQN on CartPole-v1. The defaults are the course's measured setting (README, bench line
+    ``dqn_cartpole``, 2026-12-07): seeds 0-4 x 150,000 steps all solved (median 53,248 steps)
+    and all stable (the last five evaluations average >= 475); about 150 s per seed on one CPU core."""
 
     hidden: int = 128
     lr: float = 5e-4
@@ -114,7 +116,7 @@ class DQNConfig:
     batch_size: int = 64
     buffer_size: int = 50_000
     learning_starts: int = 1_000      # random actions and no updates before this many steps
-    train_every: int = 1              # environment steps between gradient steps
+    train_every: int = 2              # environment steps between gradient steps
     target_update: int = 500          # steps between copies into the target network; 0: no target network
     replay: bool = True               # False: learn from the latest batch_size transitions only
     eps_start: float = 1.0

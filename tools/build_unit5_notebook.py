@@ -631,8 +631,12 @@ Now DQN on CartPole with your loss (`lecture_lib.dqn.train_dqn`: a 4-128-128-2 R
 Adam $5 \cdot 10^{-4}$, minibatches of 64 from a 50,000-transition buffer, the target network
 copied every 500 steps, $\varepsilon$ from 1 to 0.02 over the first 10,000 steps). The greedy
 policy is evaluated on 100 episodes every 4,096 steps, as in unit 4. Fast mode trains one
-seed briefly (the code path only); full mode trains 3 seeds for 150,000 steps (several
-minutes each on a CPU).
+seed briefly (the code path only); full mode trains 3 seeds for 150,000 steps (about 150 s
+each on one CPU core). Full-mode figure, the reference loss (`make bench ONLY=value_rl`,
+2026-12-07): seeds 0-4 all solved, median 53,248 steps to the first solved evaluation, and all
+five still solved at the end (the last five evaluations average >= 475). The ablations
+(no target network, no replay, truncation treated as terminal: `DQNConfig(target_update=0)`,
+`replay=False`, `treat_truncation_as_terminal=True`) are switches of the same trainer.
 """)
 
 code("dqn-run", r"""
@@ -671,7 +675,13 @@ That is an **actor-critic**: the actor is the policy, the critic the value netwo
 bootstraps, it needs no complete episodes: `lecture_lib.actor_critic` keeps unit 4's networks,
 optimizers and evaluation, plays fixed windows of 256 steps (episodes run on across windows;
 at a window's edge and at a time-limit cut the critic stands in for the rest), and updates
-after every window with $\lambda = 0.95$.
+after every window with $\lambda = 0.95$ (and a smaller policy step than unit 4's, $10^{-3}$,
+which kept all seeds solved to the end). Full-mode figures (`make bench ONLY=value_rl`,
+2026-12-07, seeds 0-4, 150,000 steps): the actor-critic solved all five, median 28,672 steps,
+and all five stayed solved. Unit 4's REINFORCE with the same networks on the same criterion
+(the `cartpole` bench line, from unit 4's full-run record): median 17,043 steps, 4 of 5 stayed
+solved. On CartPole the bootstrapped critic does not reach a first solve sooner; what it buys
+here is staying solved, with updates that never wait for an episode to end.
 """)
 
 code("ac-run", r"""
