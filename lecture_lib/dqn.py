@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lecture_lib.rl import CartPoleResult, StepCounter, evaluate_policy, mlp
+from lecture_lib.rl import CartPoleResult, StepCounter, mlp, record_evaluations
 
 __all__ = ["ReplayBuffer", "dqn_targets", "dqn_loss", "DQNConfig", "train_dqn"]
 
@@ -188,17 +188,9 @@ def train_dqn(cfg: DQNConfig, seed: int, device: torch.device | str = "cpu", pro
                 target_net.load_state_dict(q_net.state_dict())
             result.episode_returns += [(env.steps, r) for r in env.episode_returns[seen:]]
             seen = len(env.episode_returns)
-            if env.steps >= next_eval:
-                mean_return = evaluate_policy(q_net, episodes=cfg.eval_episodes, seed=10_000 + next_eval, device=device)
-                result.evaluations.append((next_eval, mean_return))
-                next_eval += cfg.eval_every
-                if progress is not None:
-                    progress(env.steps, mean_return)
-                if mean_return >= cfg.solved_at and result.steps_to_solve is None:
-                    result.steps_to_solve = env.steps
-                    result.seconds_to_solve = time.perf_counter() - start
-                    if cfg.stop_when_solved:
-                        break
+            next_eval = record_evaluations(result, q_net, cfg, env.steps, next_eval, start, device, progress)
+            if result.steps_to_solve is not None and cfg.stop_when_solved:
+                break
     finally:
         result.steps = env.steps
         env.close()

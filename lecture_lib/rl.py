@@ -251,6 +251,28 @@ class CartPoleResult:
 Iteration = Callable[..., list]
 
 
+def record_evaluations(result: CartPoleResult, policy: nn.Module, cfg, steps: int, next_eval: int, start: float,
+                       device, progress=None) -> int:
+    """Evaluate the greedy ``policy`` at every evaluation point ``next_eval, next_eval +
+    cfg.eval_every, ...`` that ``steps`` training steps have reached (up to ``cfg.max_steps``),
+    appending to ``result.evaluations`` and setting ``steps_to_solve`` / ``seconds_to_solve`` at
+    the first mean >= ``cfg.solved_at`` (seconds since ``start``); stops early once solved when
+    ``cfg.stop_when_solved``. Returns the next evaluation point. Shared by the CartPole trainers
+    (:func:`train_cartpole`, ``lecture_lib.dqn.train_dqn``)."""
+    while steps >= next_eval and next_eval <= cfg.max_steps:
+        mean_return = evaluate_policy(policy, episodes=cfg.eval_episodes, seed=10_000 + next_eval, device=device)
+        result.evaluations.append((next_eval, mean_return))
+        next_eval += cfg.eval_every
+        if progress is not None:
+            progress(steps, mean_return)
+        if mean_return >= cfg.solved_at and result.steps_to_solve is None:
+            result.steps_to_solve = steps
+            result.seconds_to_solve = time.perf_counter() - start
+        if result.steps_to_solve is not None and cfg.stop_when_solved:
+            break
+    return next_eval
+
+
 def train_cartpole(cfg: CartPoleConfig, seed: int, device: torch.device | str = "cpu", progress=None,
                    iteration: Iteration | None = None) -> CartPoleResult:
     """Train one policy from ``seed``: call ``iteration(env, policy, value, policy_opt, value_opt,
@@ -290,18 +312,7 @@ def train_cartpole(cfg: CartPoleConfig, seed: int, device: torch.device | str = 
             iteration(env, policy, value, policy_opt, value_opt, cfg.gamma, cfg.min_steps)
             result.episode_returns += [(env.steps, r) for r in env.episode_returns[seen:]]
             seen = len(env.episode_returns)
-            while env.steps >= next_eval and next_eval <= cfg.max_steps:
-                mean_return = evaluate_policy(policy, episodes=cfg.eval_episodes, seed=10_000 + next_eval,
-                                              device=device)
-                result.evaluations.append((next_eval, mean_return))
-                next_eval += cfg.eval_every
-                if progress is not None:
-                    progress(env.steps, mean_return)
-                if mean_return >= cfg.solved_at and result.steps_to_solve is None:
-                    result.steps_to_solve = env.steps
-                    result.seconds_to_solve = time.perf_counter() - start
-                if result.steps_to_solve is not None and cfg.stop_when_solved:
-                    break
+            next_eval = record_evaluations(result, policy, cfg, env.steps, next_eval, start, device, progress)
             if result.steps_to_solve is not None and cfg.stop_when_solved:
                 break
     finally:
