@@ -32,12 +32,13 @@ value. :func:`case_inputs` gives a student the exact failing input to debug with
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field
 
 import torch
 
-from autograder.compare import describe
+from autograder.compare import agree, describe
 from autograder.registry import Case, Exercise, get_exercise
 from autograder_kernel.collect import RECORD_VERSION, collect_cases, to_device
 from autograder_kernel.runners import default_run
@@ -137,6 +138,8 @@ def _validate_record(record) -> None:
             bad(f"case {i} has a malformed error")
         if "output" not in case:
             bad(f"case {i} has no output")
+    if record.get("function") is not None and not isinstance(record["function"], str):
+        bad("'function' is not a string")
 
 
 def judge(record: dict, exercise_id: str | None = None, suite: str | None = None,
@@ -190,7 +193,7 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
         if problem is not None:
             verdict.passed = False
             verdict.failures.append(_failure_message(exercise, verdict.suite, i, len(expected_cases),
-                                                     case, expected, shown, problem))
+                                                     case, expected, shown, problem, record.get("function")))
             note = f" ({case.note})" if case.note else ""
             verdict.briefs.append(f"case {i} of {len(expected_cases)}{note}: {hidden_problem(problem)}")
     return verdict
@@ -199,13 +202,14 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
 _KINDS = [  # (pattern in a problem sentence, the kind of problem it is), first match wins
     (re.compile(r"^your function raised NotImplementedError: replace"), None),
     (re.compile(r"^your function raised (\w{1,80})"), "your function raised {0}"),
+    (re.compile(r"^your function returned (an? \w{1,80})"), "your function returned {0}, not a torch.Tensor"),
     (re.compile(r"^([^\n]{1,80}?) should be a torch\.Tensor"), "{0} is not a torch.Tensor"),
     (re.compile(r"^([^\n]{1,80}?) should be a tuple"), "{0} is not the tuple the contract asks for"),
-    (re.compile(r"^([^\n]{1,80}?) has shape [^\n]{0,200}? but should have shape"), "{0} has the wrong shape"),
-    (re.compile(r"^the result has shape [^\n]{0,200}? but should have shape"), "the result has the wrong shape"),
-    (re.compile(r"^([^\n]{1,80}?) has dtype [^\n]{0,80}? but should have dtype"), "{0} has the wrong dtype"),
+    (re.compile(r"^([^\n]{1,80}?) (?:has|have) shape [^\n]{0,200}? but should have shape"), "{0} {has} the wrong shape"),
+    (re.compile(r"^([^\n]{1,80}?) (?:has|have) dtype [^\n]{0,80}? but should have dtype"), "{0} {has} the wrong dtype"),
     (re.compile(r"^the output is on [^\n]{0,200}? but the inputs were on"), "the output is on the wrong device"),
-    (re.compile(r"^([^\n]{1,80}?) is wrong\b"), "{0} has wrong values"),
+    (re.compile(r"^([^\n]{1,80}?) contains? \d{1,12} non-finite"), "{0} {contains} NaN or infinite values"),
+    (re.compile(r"^([^\n]{1,80}?) (?:is|are) wrong\b"), "{0} {has} wrong values"),
 ]
 
 
@@ -216,7 +220,12 @@ def hidden_problem(problem: str) -> str:
     for pattern, kind in _KINDS:
         m = pattern.search(problem)
         if m:
-            return problem if kind is None else kind.format(*(g[:80] for g in m.groups()))
+            if kind is None:
+                return problem
+            groups = [g[:80] for g in m.groups()]
+            subject = groups[0] if groups else ""
+            return kind.format(*groups, has=agree(subject, "has", "have"),
+                               contains=agree(subject, "contains", "contain"))
     if not re.search(r"\d", problem) and len(problem) <= 300:
         return problem  # a sentence without numbers names no value
     return "the output is wrong (the details are shown for visible tests only)"
@@ -232,7 +241,7 @@ def _error_problem(error: dict) -> str:
 
 
 def _failure_message(exercise: Exercise, suite: str, index: int, total: int, case: Case,
-                     expected, got, problem: str) -> str:
+                     expected, got, problem: str, function: str | None = None) -> str:
     note = f" ({case.note})" if case.note else ""
     lines = [
         f"{exercise.id}: {suite} case {index} of {total}{note} is wrong.",
@@ -245,13 +254,25 @@ def _failure_message(exercise: Exercise, suite: str, index: int, total: int, cas
     raised = got.get("__raised__") if isinstance(got, dict) and len(got) == 1 else None
     if isinstance(raised, dict) and isinstance(raised.get("where"), str) and raised["where"]:
         lines.append(f"  raised at {raised['where']}")
-    if exercise.run is default_run:
-        lines.append(f"  to debug: args, kwargs = autograder.case_inputs({exercise.id!r}, {suite!r}, "
-                     f"{index}); then call your function on them")
-    else:  # the case is run through a runner (a model built, the function called k times)
-        lines.append(f"  to debug: out = autograder.run_case({exercise.id!r}, {suite!r}, {index}, "
-                     f"<your function>) runs this case exactly as the check does")
+    lines += debug_advice(exercise, suite, index, function)
     return "\n".join(lines)
+
+
+def debug_advice(exercise: Exercise, suite: str, index: int, function: str | None) -> list[str]:
+    """Lines a student can paste into a cell as they are, to rerun the failing case.
+    ``function``: the name the function is bound to (``None``: a placeholder the student fills)."""
+    plain = isinstance(function, str) and function.isidentifier() and not keyword.iskeyword(function) and len(function) <= 80
+    fn = function if plain else "your_function"
+    where = f"{exercise.id!r}, {suite!r}, {index}"
+    lines = [f"  to debug: from autograder import case_inputs, run_case",
+             f"            out = run_case({where}, {fn})   # this case, run exactly as the check runs it"]
+    if exercise.run is default_run:
+        lines.append(f"            args, kwargs = case_inputs({where})   # its inputs: out is {fn}(*args, **kwargs)")
+    else:  # the case goes through a runner (a model built, gradients taken, the function called k times)
+        lines.append(f"            args, kwargs = case_inputs({where})   # the inputs the check's runner starts from")
+    if fn != function:
+        lines.append(f"            (replace your_function by the name of your function)")
+    return lines
 
 
 def check(exercise_id: str, fn, *, suite: str = "visible", device=None, quiet: bool = False) -> None:

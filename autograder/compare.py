@@ -6,11 +6,19 @@ import torch
 
 from autograder_kernel.serialize import UNSERIALIZABLE_KEY
 
-__all__ = ["describe", "compare_tensors", "is_unserializable"]
+__all__ = ["describe", "compare_tensors", "is_unserializable", "seeds_passed", "agree"]
 
 
 def is_unserializable(value) -> bool:
     return isinstance(value, dict) and UNSERIALIZABLE_KEY in value
+
+
+def agree(name: str, singular: str, plural: str) -> str:
+    """The verb form that agrees with ``name`` ("the angles are", "the gradient w.r.t. logits
+    is"): plural when the head noun ends in a single s."""
+    head = name.split(" w.r.t. ")[0].split(" of ")[0].split()
+    word = head[-1] if head else ""
+    return plural if word.endswith("s") and not word.endswith("ss") and len(word) > 2 else singular
 
 
 def _fmt(x) -> str:
@@ -75,10 +83,11 @@ def compare_tensors(expected: torch.Tensor, got, *, name: str = "the output", rt
     rounding of that size."""
     if not isinstance(got, torch.Tensor):
         return f"{name} should be a torch.Tensor, but it is {describe(got)}"
+    has = agree(name, "has", "have")
     if tuple(got.shape) != tuple(expected.shape):
-        return f"{name} has shape {tuple(got.shape)} but should have shape {tuple(expected.shape)}"
+        return f"{name} {has} shape {tuple(got.shape)} but should have shape {tuple(expected.shape)}"
     if check_dtype and got.dtype != expected.dtype:
-        return (f"{name} has dtype {str(got.dtype).removeprefix('torch.')} but should have dtype "
+        return (f"{name} {has} dtype {str(got.dtype).removeprefix('torch.')} but should have dtype "
                 f"{str(expected.dtype).removeprefix('torch.')}")
     if expected.numel() == 0:
         return None
@@ -96,14 +105,26 @@ def compare_tensors(expected: torch.Tensor, got, *, name: str = "the output", rt
     n_bad = int(bad.sum())
     if n_bad == 0:
         return None
+    value = lambda v: _fmt(v) if isinstance(v, float) else v  # noqa: E731
+    if e.dtype != torch.bool:
+        # NaN or infinity where a finite value is expected: say so, not "largest difference".
+        nonfinite = bad & ~torch.isfinite(g) & torch.isfinite(e)
+        n_nonfinite = int(nonfinite.sum())
+        if n_nonfinite:
+            first = tuple(int(i) for i in nonfinite.nonzero()[0].tolist())
+            where = f" at index {first}" if first else ""
+            return (f"{name} {agree(name, 'contains', 'contain')} {n_nonfinite} non-finite "
+                    f"value{'s' if n_nonfinite > 1 else ''} (NaN or infinity) of {e.numel()}: "
+                    f"first{where}, expected {value(e[first].item())}, got {value(g[first].item())}"
+                    + (f"; {n_bad - n_nonfinite} other value{'s differ' if n_bad - n_nonfinite > 1 else ' differs'}"
+                       if n_bad > n_nonfinite else ""))
     first = tuple(int(i) for i in bad.nonzero()[0].tolist())
     where = f" at index {first}" if first else ""
-    ev, gv = e[first].item(), g[first].item()
-    msg = (f"{name} is wrong{where}: expected {_fmt(ev) if isinstance(ev, float) else ev}, got "
-           f"{_fmt(gv) if isinstance(gv, float) else gv}; {n_bad} of {e.numel()} values differ")
+    msg = (f"{name} {agree(name, 'is', 'are')} wrong{where}: expected {value(e[first].item())}, got "
+           f"{value(g[first].item())}; {n_bad} of {e.numel()} values {'differ' if n_bad > 1 else 'differs'}")
     if e.dtype != torch.bool:
         diff = (g - e).abs()
-        diff = diff[torch.isfinite(diff)]
+        diff = diff[bad & torch.isfinite(diff)]
         if diff.numel():
             msg += f" (largest difference {_fmt(diff.max().item())}, tolerance {atol:g} + {rtol:g}*|expected|)"
     return msg
@@ -120,3 +141,14 @@ def compare_tuple(expected: tuple, got, names: list[str], **tolerances) -> str |
         if problem:
             return problem
     return None
+
+
+def seeds_passed(got, seeds: tuple, passed, hidden_seeds: int, hidden_needed: int) -> tuple[list[dict], int] | str:
+    """For behavioural checks that train on several seeds: ``got`` must be one result dict per
+    seed. Returns ``(the results that pass, how many must)``: all seeds of a visible case, and
+    ``hidden_needed`` of a hidden case's ``hidden_seeds``; or a message when ``got`` is malformed.
+    ``passed(result) -> bool`` judges one seed's result."""
+    if not isinstance(got, list) or len(got) != len(seeds) or not all(isinstance(r, dict) for r in got):
+        return "the run did not report one result per seed"
+    needed = hidden_needed if len(seeds) == hidden_seeds else len(seeds)
+    return [r for r in got if passed(r)], needed

@@ -84,7 +84,14 @@ def collect_cases(exercise_id: str, suite: str, fn, cases, run, device) -> dict:
         results.append({"args": sanitize(case.args), "kwargs": sanitize(case.kwargs), "output": output, "error": error,
                         "output_devices": devices})
     return {"version": RECORD_VERSION, "exercise": exercise_id, "suite": suite,
-            "device": str(device), "cases": results}
+            "device": str(device), "function": function_name(fn), "cases": results}
+
+
+def function_name(fn) -> str | None:
+    """The name the student's function is bound to in the notebook (``def name``), for advice
+    that runs verbatim; None for a lambda, a partial or anything without a plain name."""
+    name = getattr(fn, "__name__", None)
+    return name if isinstance(name, str) and name.isidentifier() and len(name) <= 80 else None
 
 
 def _send(data: bytes) -> None:

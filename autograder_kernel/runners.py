@@ -45,11 +45,15 @@ def with_grads(*arg_indices: int):
             args[i] = args[i].detach().clone().requires_grad_(True)
         with torch.enable_grad():
             value = fn(*args, **kwargs)
-            if not isinstance(value, torch.Tensor):
-                return value
             upstream = case.kwargs.get("upstream")
             if upstream is None:
                 upstream = torch.ones(())
+            if not isinstance(value, torch.Tensor):
+                kind = type(value).__name__
+                raise ContractError(
+                    f"your function returned {'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}, but it should "
+                    f"return a torch.Tensor of shape {tuple(upstream.shape)} computed with torch operations (the check "
+                    f"also compares its gradients, which it computes itself from that tensor)")
             if value.shape != upstream.shape:
                 raise ContractError(f"the result has shape {tuple(value.shape)} but should have shape "
                                     f"{tuple(upstream.shape)}")

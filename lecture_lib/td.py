@@ -30,7 +30,7 @@ import torch
 
 __all__ = [
     "Episode", "epsilon_greedy_probs", "sample_action", "play_episode", "monte_carlo_prediction",
-    "td0_target", "td0_prediction", "sarsa_target", "q_learning_target", "td_control", "q_learning", "sarsa",
+    "td0_target", "td0_prediction", "sarsa_target", "q_learning_target", "td_targets", "td_control", "q_learning", "sarsa",
     "greedy_path", "rms_error",
 ]
 
@@ -143,6 +143,21 @@ def sarsa_target(reward: float, q_next: torch.Tensor, next_action: int, terminat
 def q_learning_target(reward: float, q_next: torch.Tensor, terminated: bool, gamma: float) -> float:
     """``r + gamma max_a Q(s', a)``; no bootstrap after termination. ``q_next``: ``(A,)``."""
     return reward + (0.0 if terminated else gamma * float(q_next.max()))
+
+
+def td_targets(rewards: torch.Tensor, q_next: torch.Tensor, next_actions: torch.Tensor, terminated: torch.Tensor,
+               gamma: float, method: str) -> torch.Tensor:
+    """The targets of a batch of transitions, ``(B,)``: ``r + gamma (1 - terminated) Q(s', a')``
+    with ``a'`` the next action taken (``method="sarsa"``) or ``max_a Q(s', a)``
+    (``"q_learning"``). ``rewards`` ``(B,)``, ``q_next`` ``(B, A)``, ``next_actions`` ``(B,)``
+    long (read by SARSA only), ``terminated`` ``(B,)`` bool or 0/1."""
+    if method == "sarsa":
+        boot = q_next.gather(-1, next_actions[:, None])[:, 0]
+    elif method == "q_learning":
+        boot = q_next.max(-1).values
+    else:
+        raise ValueError(f"method must be 'sarsa' or 'q_learning', got {method!r}")
+    return rewards + gamma * (1.0 - terminated.to(rewards.dtype)) * boot
 
 
 def td_control(env, method: str, episodes: int, alpha: float = 0.2, epsilon: float = 0.1, gamma: float = 1.0,

@@ -278,3 +278,35 @@ def test_the_grader_can_insist_on_the_exercise_and_suite():
     assert judge(visible, exercise_id=EX, suite="visible").passed
     verdict = judge(visible, exercise_id=EX, suite="hidden")
     assert not verdict.passed and "the record is for" in verdict.message
+
+
+def test_messages_agree_in_number_and_name_non_finite_values():
+    from autograder.checks import hidden_problem
+    from autograder.compare import compare_tensors
+
+    expected = torch.tensor([0.5, 1.0, 2.0])
+    plural = compare_tensors(expected, torch.tensor([0.5, 1.5, 2.0]), name="the angles")
+    assert plural.startswith("the angles are wrong at index (1,)") and hidden_problem(plural) == "the angles have wrong values"
+    singular = compare_tensors(expected, torch.zeros(2), name="the gradient w.r.t. logits")
+    assert singular.startswith("the gradient w.r.t. logits has shape")
+    assert compare_tensors(torch.tensor(1.0), torch.tensor(2.0), name="the loss").startswith("the loss is wrong")
+    # NaN where a number is expected is named, never "largest difference 0".
+    nan = compare_tensors(expected, torch.tensor([0.5, float("nan"), 2.0]), name="the KL")
+    assert "1 non-finite value (NaN or infinity) of 3: first at index (1,), expected 1, got nan" in nan
+    assert "largest difference" not in nan
+    assert hidden_problem(nan) == "the KL contains NaN or infinite values"
+    both = compare_tensors(expected, torch.tensor([9.0, float("inf"), 2.0]), name="the returns")
+    assert "the returns contain 1 non-finite value" in both and "1 other value differs" in both
+
+
+def test_a_float_where_a_differentiable_tensor_is_due_is_told_about_the_type():
+    def gaussian_kl(mu, logvar):
+        return float((-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(-1)).mean().detach())
+
+    with pytest.raises(CheckFailed) as info:
+        check("unit2.gaussian_kl", gaussian_kl)
+    msg = str(info.value)
+    assert "your function returned a float, but it should return a torch.Tensor of shape (4,)" in msg
+    assert "should be a tuple" not in msg and "gradient w.r.t." not in msg.split("contract:")[0]
+    verdict = judge(collect("unit2.gaussian_kl", gaussian_kl, suite="hidden"))
+    assert "your function returned a float, not a torch.Tensor" in verdict.brief()

@@ -11,7 +11,7 @@ from lecture_lib.mdp import (TabularMDP, bellman_expectation_backup, bellman_opt
                              frozen_lake, policy_evaluation, policy_evaluation_exact, policy_iteration, q_from_v,
                              uniform_policy, value_iteration)
 from lecture_lib.td import (Episode, epsilon_greedy_probs, greedy_path, monte_carlo_prediction, q_learning_target,
-                            sarsa_target, td0_prediction, td0_target, td_control)
+                            sarsa_target, td0_prediction, td0_target, td_control, td_targets)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +114,21 @@ def test_targets():
     assert sarsa_target(-1.0, q_next, 2, False, 0.5) == pytest.approx(-1 - 1.0)
     assert q_learning_target(-1.0, q_next, False, 0.5) == pytest.approx(-1 + 2.0)
     assert sarsa_target(-1.0, q_next, 2, True, 0.5) == q_learning_target(-1.0, q_next, True, 0.5) == -1.0
+
+
+def test_batched_targets_agree_with_the_single_transition_ones():
+    gen = torch.Generator().manual_seed(0)
+    rewards, q_next = torch.randn(7, generator=gen), torch.randn(7, 3, generator=gen)
+    next_actions = torch.randint(0, 3, (7,), generator=gen)
+    terminated = torch.tensor([0, 1, 0, 0, 1, 0, 0], dtype=torch.bool)
+    sarsa_y = td_targets(rewards, q_next, next_actions, terminated, 0.9, "sarsa")
+    q_y = td_targets(rewards, q_next, next_actions, terminated.float(), 0.9, "q_learning")
+    for i in range(7):
+        r, t = float(rewards[i]), bool(terminated[i])
+        assert float(sarsa_y[i]) == pytest.approx(sarsa_target(r, q_next[i], int(next_actions[i]), t, 0.9), abs=1e-6)
+        assert float(q_y[i]) == pytest.approx(q_learning_target(r, q_next[i], t, 0.9), abs=1e-6)
+    with pytest.raises(ValueError, match="sarsa"):
+        td_targets(rewards, q_next, next_actions, terminated, 0.9, "expected_sarsa")
 
 
 def _episodes():

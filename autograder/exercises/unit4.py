@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import torch
 
-from autograder.compare import compare_tensors
+from autograder.compare import compare_tensors, seeds_passed
 from autograder.registry import Case, Exercise, register
 from autograder_kernel.unit4_runners import cartpole_run, weights_run
 from lecture_lib.rl import mlp, policy_weights, reinforce_iteration
@@ -240,10 +240,10 @@ def _iteration_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 def _iteration_compare(case: Case, expected, got) -> str | None:
     seeds = case.args[0]
-    if not isinstance(got, list) or len(got) != len(seeds) or not all(isinstance(r, dict) for r in got):
-        return "the training run did not report one result per seed"
-    solved = [r for r in got if r.get("steps_to_solve") is not None]
-    needed = HIDDEN_NEEDED if len(seeds) == HIDDEN_SEEDS else len(seeds)
+    counted = seeds_passed(got, seeds, lambda r: r.get("steps_to_solve") is not None, HIDDEN_SEEDS, HIDDEN_NEEDED)
+    if isinstance(counted, str):
+        return counted
+    solved, needed = counted
     if len(solved) >= needed:
         return None
     best = [max(r["evaluations"]) if r.get("evaluations") else float("nan") for r in got]

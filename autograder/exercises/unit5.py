@@ -76,12 +76,12 @@ from __future__ import annotations
 
 import torch
 
-from autograder.compare import compare_tensors
+from autograder.compare import compare_tensors, seeds_passed
 from autograder.registry import Case, Exercise, register
 from autograder_kernel.unit5_runners import cliff_run, dqn_loss_run, episodes_run
 from lecture_lib.dqn import dqn_loss
 from lecture_lib.mdp import TabularMDP, frozen_lake, policy_evaluation, q_from_v, value_iteration
-from lecture_lib.td import epsilon_greedy_probs, monte_carlo_prediction, q_learning, td0_prediction
+from lecture_lib.td import epsilon_greedy_probs, monte_carlo_prediction, q_learning, td0_prediction, td_targets
 
 
 # ----------------------------------------------------------------- random tabular MDPs
@@ -299,17 +299,6 @@ EPSILON_GREEDY = register(Exercise(
 
 # ----------------------------------------------------------------- SARSA and Q-learning targets
 
-def td_targets(rewards, q_next, next_actions, terminated, gamma, method):
-    """Reference: SARSA / Q-learning targets for a batch of transitions."""
-    if method == "sarsa":
-        boot = q_next.gather(-1, next_actions[:, None])[:, 0]
-    elif method == "q_learning":
-        boot = q_next.max(-1).values
-    else:
-        raise ValueError(f"method must be 'sarsa' or 'q_learning', got {method!r}")
-    return rewards + gamma * (1.0 - terminated.to(rewards.dtype)) * boot
-
-
 def _target_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     def case(B, A, gamma, method, note, p_term=0.3):
         r = torch.randn(B, generator=gen)
@@ -330,7 +319,8 @@ def _target_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 TD_TARGETS = register(Exercise(
     id="unit5.td_targets",
-    withholds=("lecture_lib.td.sarsa_target", "lecture_lib.td.q_learning_target", "lecture_lib.dqn.dqn_targets"),
+    withholds=("lecture_lib.td.td_targets", "lecture_lib.td.sarsa_target", "lecture_lib.td.q_learning_target",
+               "lecture_lib.dqn.dqn_targets"),
     signature="td_targets(rewards (B,), q_next (B, A), next_actions (B,), terminated (B,) bool, gamma, method) -> (B,): "
               "r + gamma (1 - terminated) Q(s', a') for 'sarsa', max_a Q(s', a) for 'q_learning'",
     reference=td_targets,
@@ -495,10 +485,11 @@ def _cliff_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 def _cliff_compare(case: Case, expected, got) -> str | None:
     seeds = case.args[0]
-    if not isinstance(got, list) or len(got) != len(seeds) or not all(isinstance(r, dict) for r in got):
-        return "the run did not report one result per seed"
-    optimal = [r for r in got if r.get("reached_goal") and r.get("greedy_return") == -13.0]
-    needed = CLIFF_HIDDEN_NEEDED if len(seeds) == CLIFF_HIDDEN_SEEDS else len(seeds)
+    counted = seeds_passed(got, seeds, lambda r: bool(r.get("reached_goal")) and r.get("greedy_return") == -13.0,
+                           CLIFF_HIDDEN_SEEDS, CLIFF_HIDDEN_NEEDED)
+    if isinstance(counted, str):
+        return counted
+    optimal, needed = counted
     if len(optimal) >= needed:
         return None
     described = "; ".join(
