@@ -9,7 +9,7 @@ import math
 
 import torch
 
-__all__ = ["image_grid", "show_images", "plot_curves"]
+__all__ = ["image_grid", "show_images", "plot_curves", "seed_runs_table", "show_seed_runs"]
 
 
 def _as_images(images) -> torch.Tensor:
@@ -111,3 +111,46 @@ def plot_curves(curves: dict, *, xlabel: str = "epoch", ylabel: str = "", title:
         ax.legend()
     ax.grid(alpha=0.3)
     return ax.figure
+
+
+def seed_runs_table(runs: dict) -> str:
+    """The table under :func:`show_seed_runs`: per entry of ``runs`` (``{name: [one record per
+    seed]}``, records as :meth:`lecture_lib.rl.CartPoleResult.record` makes them or a full-mode
+    record holds), the seeds solved, the median steps to the first solve, the seeds stable and
+    the mean of the last five evaluations."""
+    import numpy as np
+
+    width = max([len("variant")] + [len(str(k)) for k in runs])
+    lines = [f"{'variant':<{width}} {'solved':>7} {'median steps to solve':>22} {'stable':>7} {'mean of last 5':>15}"]
+    for name, records in runs.items():
+        solved = [r["steps_to_solve"] for r in records if r["steps_to_solve"] is not None]
+        last5 = [r["last_mean"] for r in records if r["last_mean"] is not None]
+        median = f"{int(np.median(solved)):,}" if solved else "-"
+        last = f"{np.mean(last5):.1f}" if last5 else "- (< 5 evaluations)"
+        lines.append(f"{name:<{width}} {len(solved):>3} / {len(records)} {median:>22} "
+                     f"{sum(bool(r['stable']) for r in records):>3} / {len(records)} {last:>15}")
+    return "\n".join(lines)
+
+
+def show_seed_runs(runs: dict, title: str, episodes: int, *, solved_at: float = 475.0, ax=None):
+    """CartPole learning curves over seeds: for each entry of ``runs`` (``{name: [one record per
+    seed]}``, each with ``evaluations`` ``[(steps, mean greedy return), ...]``) the mean over
+    seeds as a line and the range as a band; then prints :func:`seed_runs_table`."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    for name, records in runs.items():
+        n = min(len(r["evaluations"]) for r in records)
+        if n == 0:
+            continue
+        steps = np.array([[s for s, _ in r["evaluations"][:n]] for r in records]).mean(0)
+        values = np.array([[v for _, v in r["evaluations"][:n]] for r in records])
+        ax.plot(steps, values.mean(0), label=name)
+        ax.fill_between(steps, values.min(0), values.max(0), alpha=0.12)
+    ax.axhline(solved_at, color="k", ls="--", lw=0.8)
+    ax.set(xlabel="training steps", ylabel=f"mean return, {episodes} greedy episodes", title=title)
+    ax.legend(fontsize=8)
+    plt.show()
+    print(seed_runs_table(runs))

@@ -247,6 +247,12 @@ class CartPoleResult:
         last = self.last_mean(k)
         return last is not None and last >= threshold
 
+    def record(self) -> dict:
+        """What a figure, a table or a full-mode record keeps of the run (plain numbers)."""
+        return {"steps_to_solve": self.steps_to_solve, "steps": self.steps,
+                "evaluations": [[int(s), round(float(v), 2)] for s, v in self.evaluations],
+                "last_mean": self.last_mean(), "stable": self.stable()}
+
 
 Iteration = Callable[..., list]
 

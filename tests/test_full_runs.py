@@ -11,11 +11,10 @@ from lecture_lib import full_runs
 from lecture_lib.rl import VARIANTS
 
 
-def test_cartpole_record_has_every_variant_over_five_seeds():
-    run = full_runs.load_run("unit4_cartpole_variants")
-    assert "tools/full_runs.py cartpole" in run["command"]
-    assert set(run["results"]) == set(VARIANTS)
-    for variant, seeds in run["results"].items():
+def _check_cartpole_runs(results: dict, variants) -> None:
+    """Every variant over seeds 0-4, 150,000 steps, each stored summary agreeing with its curve."""
+    assert list(results) == list(variants)
+    for variant, seeds in results.items():
         assert [r["seed"] for r in seeds] == [0, 1, 2, 3, 4], variant
         for r in seeds:
             steps = [s for s, _ in r["evaluations"]]
@@ -32,6 +31,24 @@ def test_cartpole_record_has_every_variant_over_five_seeds():
                 assert r["steps_to_solve"] is None
             else:
                 assert first <= r["steps_to_solve"] <= first + 1_100, (variant, r["seed"])
+
+
+def test_cartpole_record_has_every_variant_over_five_seeds():
+    run = full_runs.load_run("unit4_cartpole_variants")
+    assert "tools/full_runs.py cartpole" in run["command"]
+    _check_cartpole_runs(run["results"], VARIANTS)
+
+
+def test_value_rl_record_has_dqn_its_ablations_and_the_actor_critic():
+    run = full_runs.load_run("unit5_value_rl")
+    assert "tools/full_runs.py value_rl" in run["command"]
+    variants = ("dqn", "no target network", "no replay", "truncation as terminal", "actor-critic")
+    _check_cartpole_runs(run["results"], variants)
+    # Each ablation changes exactly one setting of the measured DQN configuration.
+    base = run["config"]["dqn"]
+    for name, change in run["config"]["dqn_variants"].items():
+        assert name in variants and len(change) <= 1 and all(base[k] != v for k, v in change.items())
+    assert base["max_steps"] == 150_000 and base["eval_episodes"] == 100
 
 
 def test_describe_says_how_to_reproduce():

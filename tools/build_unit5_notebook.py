@@ -642,40 +642,90 @@ check_cell("dqn_loss", "dqn_loss", 2)
 
 md("dqn-run-md", r"""
 Now DQN on CartPole with your loss (`lecture_lib.dqn.train_dqn`: a 4-128-128-2 ReLU network,
-Adam $5 \cdot 10^{-4}$, minibatches of 64 from a 50,000-transition buffer, the target network
-copied every 500 steps, $\varepsilon$ from 1 to 0.02 over the first 10,000 steps). The greedy
-policy is evaluated on 100 episodes every 4,096 steps, as in unit 4. Fast mode trains one
-seed briefly (the code path only); full mode trains 3 seeds for 150,000 steps (about 150 s
-each on one CPU core). Full-mode figure, the reference loss (`make bench ONLY=value_rl`,
-2026-12-07): seeds 0-4 all solved, median 53,248 steps to the first solved evaluation, and all
-five still solved at the end (the last five evaluations average >= 475). The ablations
-(no target network, no replay, truncation treated as terminal: `DQNConfig(target_update=0)`,
-`replay=False`, `treat_truncation_as_terminal=True`) are switches of the same trainer.
+Adam $5 \cdot 10^{-4}$, minibatches of 64 from a 50,000-transition buffer, one gradient step
+every 2 environment steps, the target network copied every 500 steps, $\varepsilon$ from 1 to
+0.02 over the first 10,000 steps). The greedy policy is evaluated on 100 episodes every 4,096
+steps, as in unit 4. Fast mode trains one seed for 8,192 steps: the code path, not a solved
+CartPole (DQN needs tens of thousands of steps here). Full mode trains 3 seeds for 150,000
+steps each (about 150 s per seed on one CPU core).
 """)
 
 code("dqn-run", r"""
 from lecture_lib.dqn import DQNConfig, train_dqn
+from lecture_lib.plotting import show_seed_runs
 
 dqn_seeds = by_mode(fast=[0], full=[0, 1, 2])
-dqn_cfg = DQNConfig(max_steps=by_mode(fast=8_192, full=150_000), train_every=2,
-                    eval_episodes=by_mode(fast=20, full=100))
+dqn_budget = by_mode(fast=8_192, full=150_000)
+dqn_episodes = by_mode(fast=20, full=100)
+dqn_cfg = DQNConfig(max_steps=dqn_budget, eval_episodes=dqn_episodes)
 dqn_runs = []
 for seed in dqn_seeds:
     start = time.perf_counter()
     with uses_your("dqn_loss", "td_targets"):
         run = train_dqn(dqn_cfg, seed, loss_fn=dqn_loss)
-    dqn_runs.append(run)
-    solved = f"first solved at {run.steps_to_solve:,} steps" if run.steps_to_solve else "not solved"
-    print(f"seed {seed}: {solved}; last evaluation "
-          f"{run.evaluations[-1][1]:.0f}; {time.perf_counter() - start:.0f} s")
-fig, ax = plt.subplots(figsize=(6, 3))
-for seed, run in zip(dqn_seeds, dqn_runs):
-    steps, means = zip(*run.evaluations)
-    ax.plot(steps, means, marker=".", label=f"seed {seed}")
-ax.axhline(475, color="grey", ls=":", lw=0.8)
-ax.set(xlabel="environment steps", ylabel="greedy mean return", title="DQN on CartPole-v1 (your loss)")
-ax.legend(fontsize=8)
-plt.show()
+    dqn_runs.append(run.record())
+    print(f"seed {seed}: {time.perf_counter() - start:.0f} s")
+show_seed_runs({"DQN, your loss": dqn_runs},
+               f"DQN on CartPole-v1, your loss: {len(dqn_seeds)} seed(s), {dqn_budget:,} steps", dqn_episodes)
+""")
+
+md("dqn-ablation-md", r"""
+**What each ingredient fixes, over seeds (full mode, measured once).** The trainer has a
+switch for each ingredient, so an ablation changes exactly one thing:
+
+- `DQNConfig(target_update=0)`: **no target network**; the targets come from the network being
+  trained, so every step moves its own regression target.
+- `DQNConfig(replay=False)`: **no replay**; every gradient step uses the latest 64 transitions,
+  consecutive and correlated; each transition is used by the next 32 gradient steps and then
+  forgotten.
+- `DQNConfig(treat_truncation_as_terminal=True)`: the **time-limit mistake**; a transition cut
+  at step 500 is stored as terminal, so the state there is taught to be worth one reward.
+
+The record below is 5 seeds of each, 150,000 steps, the reference loss, greedy evaluations
+of 100 episodes every 4,096 steps; it also prints when and where it ran and how to rerun it
+(31 min on 2 CPU cores, two runs side by side, for all 25 runs of the record).
+""")
+
+code("dqn-ablation", r"""
+from lecture_lib.full_runs import describe, load_run
+
+full_value_rl = load_run("unit5_value_rl")
+print(describe(full_value_rl))
+dqn_variants = ("dqn", "no target network", "no replay", "truncation as terminal")
+show_seed_runs({v: full_value_rl["results"][v] for v in dqn_variants},
+               "DQN and one ingredient changed: 5 seeds x 150,000 steps (measured once)", 100)
+""")
+
+md("dqn-ablation-reading", r"""
+**Reading the record.** *Without a target network* nothing is learned, on any seed: after the
+first few thousand steps every greedy evaluation returns about 9, the length of an episode that
+always pushes the same way. The cell below shows why. *Without replay* every seed is still solved
+once, but later (median 86,016 steps against 53,248), and only 2 of 5 stay solved: the network
+learns from what the current policy has just done, so once the policy balances well it sees
+nothing but balanced states, unlearns the rest, and falls. *Treating the time limit as
+terminal* changes nothing until a training episode first lasts 500 steps (the curves are
+identical up to then: the first solves fall at the same step on 3 of the 5 seeds) and from then
+on teaches that the states an episode reaches at step 500 are worth one reward, exactly when
+the policy is good: 3 of 5 seeds stay solved instead of 5. With five seeds, a difference of two
+seeds is a hint, not a proof; the collapse without a target network and the slower, shakier
+runs without replay are not in doubt.
+""")
+
+code("dqn-no-target", r"""
+# What the target network prevents, measured here with your loss: train briefly with and without it
+# and look at the Q-values on the states in the replay buffer. No return in CartPole exceeds
+# 1 + gamma + gamma^2 + ... = 1 / (1 - gamma) = 100, so no correct Q-value does either.
+short = by_mode(fast=4_096, full=8_192)
+for target_update, label in ((500, "target network, copied every 500 steps"), (0, "no target network")):
+    cfg = DQNConfig(max_steps=short, target_update=target_update, eval_every=10**9)   # no evaluations
+    with uses_your("dqn_loss", "td_targets"):
+        run = train_dqn(cfg, seed=0, loss_fn=dqn_loss)
+    states = run.buffer.sample(2_000, torch.Generator().manual_seed(0))["obs"]
+    with torch.no_grad():
+        q = run.policy(states)
+    pushes_right = (q.argmax(1) == 1).float().mean()
+    print(f"{label:<40} after {short:,} steps: mean max_a Q {q.max(1).values.mean():10.1f}, "
+          f"largest {q.max():10.1f}; greedy action 'push right' in {pushes_right:.0%} of the states")
 """)
 
 md("ac-md", r"""
@@ -691,30 +741,59 @@ bootstraps, it needs no complete episodes: `lecture_lib.actor_critic` keeps unit
 optimizers and evaluation, plays fixed windows of 256 steps (episodes run on across windows;
 at a window's edge and at a time-limit cut the critic stands in for the rest), and updates
 after every window with $\lambda = 0.95$ and a smaller policy step than unit 4's ($10^{-3}$
-instead of $3 \cdot 10^{-3}$). Full-mode figures (`make bench ONLY=value_rl`, 2026-12-07, seeds
-0-4, 150,000 steps): the actor-critic solved all five, median 28,672 steps, and all five were
-still solved at the end (the last five evaluations average >= 475); with unit 4's policy step,
-only 3 of 5 were. Unit 4's REINFORCE with the same networks on the same criterion (the
-`cartpole` bench line, from unit 4's full-run record): the standardized variant solved all five
-with a median of 17,043 steps and 4 of 5 stable, the baseline variant without standardizing
-16,777 steps and 5 of 5 stable. So on CartPole the bootstrapped critic is not faster to a first
-solve; what it changes is how it learns: from windows of steps, without waiting for episodes to
-end, which is what long or never-ending tasks need.
+instead of $3 \cdot 10^{-3}$; with unit 4's step, only 3 of 5 seeds stayed solved to the end in
+`make bench ONLY=value_rl`, 2026-12-07). Fast mode trains one seed for 16,384 steps; full
+mode five seeds for 150,000 steps.
 """)
 
 code("ac-run", r"""
 from lecture_lib.actor_critic import actor_critic_config, train_actor_critic
 
 ac_seeds = by_mode(fast=[0], full=[0, 1, 2, 3, 4])
-ac_cfg = actor_critic_config(max_steps=by_mode(fast=16_384, full=150_000), eval_episodes=by_mode(fast=20, full=100))
+ac_budget = by_mode(fast=16_384, full=150_000)
+ac_episodes = by_mode(fast=20, full=100)
+ac_cfg = actor_critic_config(max_steps=ac_budget, eval_episodes=ac_episodes)
 ac_runs = []
 for seed in ac_seeds:
     start = time.perf_counter()
-    run = train_actor_critic(ac_cfg, seed)
-    ac_runs.append(run)
-    solved = f"first solved at {run.steps_to_solve:,} steps" if run.steps_to_solve else "not solved"
-    print(f"seed {seed}: {solved}; still solved at the end (last five evaluations average >= 475): "
-          f"{run.stable()}; {time.perf_counter() - start:.0f} s")
+    ac_runs.append(train_actor_critic(ac_cfg, seed).record())
+    print(f"seed {seed}: {time.perf_counter() - start:.0f} s")
+show_seed_runs({"actor-critic": ac_runs},
+               f"Actor-critic on CartPole-v1: {len(ac_seeds)} seed(s), {ac_budget:,} steps", ac_episodes)
+""")
+
+md("ac-compare-md", r"""
+**Actor-critic beside REINFORCE, on the same criterion (full mode, measured once).** The
+actor-critic's five seeds come from the same record as the DQN ablations; unit 4's two
+REINFORCE variants with a learned value (`baseline`, and `standardized`, the graded default)
+from unit 4's full-mode record: the same networks, 5 seeds, 150,000 steps, the same greedy
+evaluations. DQN is in the table too, so the two families stand side by side.
+""")
+
+code("ac-compare", r"""
+full_reinforce = load_run("unit4_cartpole_variants")
+print(describe(full_reinforce))
+show_seed_runs({"actor-critic": full_value_rl["results"]["actor-critic"],
+                "REINFORCE, baseline": full_reinforce["results"]["baseline"],
+                "REINFORCE, standardized": full_reinforce["results"]["standardized"],
+                "DQN": full_value_rl["results"]["dqn"]},
+               "Actor-critic, REINFORCE and DQN: 5 seeds x 150,000 steps (measured once)", 100)
+for name in ("actor-critic", "dqn"):
+    seconds = [r["seconds"] for r in full_value_rl["results"][name]]
+    print(f"{name}: {min(seconds):.0f}-{max(seconds):.0f} s per 150,000-step run "
+          f"(one CPU core each, two runs side by side)")
+""")
+
+md("ac-reading", r"""
+**Reading the table.** All four solve CartPole on every seed. REINFORCE with a learned baseline
+gets there first (median about 17,000 steps), the actor-critic next (28,672), DQN last
+(53,248); the actor-critic stays solved on all five seeds, as does DQN (whose evaluations still
+dip after solving: see its band). So on CartPole the bootstrapped critic is not faster to a
+first solve than unit 4's best REINFORCE; what it changes is how it learns: from windows of 256
+steps, without waiting for episodes to end, which is what long or never-ending tasks need. DQN is
+the slowest here in steps and in time (a gradient step every 2 environment steps: the seconds per
+run printed above), but it learns off-policy from every stored transition, and needs no policy
+network at all: its policy is the argmax of its Q-values.
 """)
 
 md("summary-md", r"""
@@ -725,8 +804,8 @@ md("summary-md", r"""
 | dynamic programming | the transition table | every state, exactly | yes | FrozenLake's $V^*$, both ways |
 | Monte Carlo | complete episodes | sampled returns | no | unbiased, noisy, stuck on cut episodes |
 | TD(0), SARSA, Q-learning | single steps | sampled transitions | yes | learns from cut episodes; safe vs optimal cliff path |
-| DQN | a replay buffer, a target network | minibatches of stored transitions | yes | CartPole from a table-free Q |
-| actor-critic | a policy and a critic | windows of steps | yes | unit 4's REINFORCE, bootstrapped |
+| DQN | a replay buffer, a target network | minibatches of stored transitions | yes | CartPole from a table-free Q; without the target network its Q-values diverge |
+| actor-critic | a policy and a critic | windows of steps | yes | unit 4's REINFORCE, bootstrapped; every seed stays solved |
 
 The run's numbers are printed in the cells above.
 """)

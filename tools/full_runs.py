@@ -2,10 +2,11 @@
 
     .venv/bin/python tools/full_runs.py cartpole   # 5 variants x 5 seeds x 150,000 steps (18 min on 2 cores)
     .venv/bin/python tools/full_runs.py pong       # 5 million steps of Pong, then a clip (67 min on 2 cores)
+    .venv/bin/python tools/full_runs.py value_rl   # unit 5: DQN and 3 ablations, actor-critic; 5 seeds x 150,000 steps
 
 Each writes a record to ``lecture_lib/full_runs/`` (see :mod:`lecture_lib.full_runs`): the
 command, the date, the machine, the seconds it took and the measured results. Unit 4's
-notebook draws its full-mode figures from them. Pong also saves a clip of the trained agent
+notebook draws its full-mode figures from them. Unit 5's notebook draws on ``unit5_value_rl``. Pong also saves a clip of the trained agent
 (``unit4_pong_clip.npz``) and its weights to ``build/full_runs/pong_policy.pt`` (not
 committed). Commit the new records after looking at them.
 """
@@ -51,9 +52,7 @@ def _cartpole_one(job: tuple[str, int]) -> dict:
     torch.set_num_threads(1)
     cfg = CartPoleConfig(variant=variant, **_cartpole_config_used())
     r = train_cartpole(cfg, seed)
-    return {"variant": variant, "seed": seed, "steps_to_solve": r.steps_to_solve, "steps": r.steps,
-            "evaluations": [[int(s), round(float(v), 2)] for s, v in r.evaluations],
-            "last_mean": r.last_mean(), "stable": r.stable()}
+    return {"variant": variant, "seed": seed, **r.record()}
 
 
 def _cartpole_config_used() -> dict:
@@ -82,6 +81,62 @@ def cartpole(workers: int) -> None:
         "seconds": round(time.perf_counter() - start, 1),
         "config": _cartpole_config_used(),
         "results": results,
+    })
+    print(f"saved {path}")
+
+
+#: Unit 5's DQN ablations: the measured setting and one switch each (lecture_lib.dqn.DQNConfig).
+DQN_VARIANTS = {
+    "dqn": {},
+    "no target network": {"target_update": 0},
+    "no replay": {"replay": False},
+    "truncation as terminal": {"treat_truncation_as_terminal": True},
+}
+
+
+def _value_rl_one(job: tuple[str, int, int]) -> dict:
+    from lecture_lib.actor_critic import actor_critic_config, train_actor_critic
+    from lecture_lib.dqn import DQNConfig, train_dqn
+
+    variant, seed, max_steps = job
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    if variant == "actor-critic":
+        r = train_actor_critic(actor_critic_config(max_steps=max_steps), seed)
+    else:
+        r = train_dqn(DQNConfig(max_steps=max_steps, **DQN_VARIANTS[variant]), seed)
+    return {"variant": variant, "seed": seed, "seconds": round(time.perf_counter() - start, 1), **r.record()}
+
+
+def value_rl(workers: int, max_steps: int = 150_000, seeds: tuple[int, ...] = CARTPOLE_SEEDS) -> None:
+    from lecture_lib.actor_critic import actor_critic_config
+    from lecture_lib.dqn import DQNConfig
+
+    start = time.perf_counter()
+    variants = [*DQN_VARIANTS, "actor-critic"]
+    jobs = [(v, s, max_steps) for v in variants for s in seeds]
+    with ProcessPoolExecutor(workers) as pool:
+        done = []
+        for out in pool.map(_value_rl_one, jobs):
+            done.append(out)
+            print(f"{out['variant']:<24} seed {out['seed']}: solved at {out['steps_to_solve']}, "
+                  f"last five {out['last_mean']}, {out['seconds']:.0f} s", flush=True)
+    dqn_cfg = DQNConfig(max_steps=max_steps)
+    ac_cfg = actor_critic_config(max_steps=max_steps)
+    path = save_run({
+        "name": "unit5_value_rl",
+        "what": (f"Unit 5 on CartPole-v1, {len(seeds)} seeds each, {max_steps:,} training steps, greedy "
+                 f"100-episode evaluation every 4,096 steps: DQN (lecture_lib.dqn.train_dqn, the reference loss) "
+                 f"in the measured setting and with one ingredient changed (no target network, no replay, "
+                 f"time-limit truncation treated as terminal), and the advantage actor-critic "
+                 f"(lecture_lib.actor_critic.train_actor_critic)"),
+        "command": "python tools/full_runs.py value_rl",
+        "date": datetime.date.today().isoformat(), "machine": machine(),
+        "seconds": round(time.perf_counter() - start, 1),
+        "config": {"dqn": {k: getattr(dqn_cfg, k) for k in DQNConfig.__dataclass_fields__},
+                   "dqn_variants": DQN_VARIANTS,
+                   "actor_critic": {k: getattr(ac_cfg, k) for k in type(ac_cfg).__dataclass_fields__}},
+        "results": {v: [d for d in done if d["variant"] == v] for v in variants},
     })
     print(f"saved {path}")
 
@@ -163,12 +218,14 @@ def pong(total_steps: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["cartpole", "pong"])
+    parser.add_argument("what", choices=["cartpole", "pong", "value_rl"])
     parser.add_argument("--workers", type=int, default=2, help="CartPole runs side by side (default 2)")
     parser.add_argument("--pong-steps", type=int, default=5_000_000)
     args = parser.parse_args()
     if args.what == "cartpole":
         cartpole(args.workers)
+    elif args.what == "value_rl":
+        value_rl(args.workers)
     else:
         pong(args.pong_steps)
 
