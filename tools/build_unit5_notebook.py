@@ -51,6 +51,10 @@ Exercises (17 points): `q_from_v` (1), `policy_evaluation` (2), `value_iteration
 `monte_carlo_prediction` (2), `td0_prediction` (2), `epsilon_greedy_probs` (1),
 `td_targets` (1), `q_learning` (4, graded by whether your agent learns the optimal path) and
 `dqn_loss` (2).
+
+Every function you write returns its results **on the device of its inputs** (the checks run on
+the GPU when there is one: create new tensors with `device=x.device`) and in the dtype each
+exercise states; the checks compare both exactly.
 """)
 
 code("imports", r"""
@@ -163,7 +167,8 @@ The expectation equation is linear in $V_\pi$. Two ways to solve it:
 `V` `(S,)`: start from zeros and repeat the expectation backup (with your `q_from_v`) until
 the largest change of a sweep is at most `tol`. The check calls it with `tol = 1e-10` and
 compares with the reference's values (converged to that tolerance) within $10^{-6}$; updating
-the values in place during a sweep, or solving the linear system, passes too.
+the values in place during a sweep, or solving the linear system, passes too. `V` has the dtype
+of `P` (float64 here).
 """)
 
 code("policy-evaluation", r"""
