@@ -59,6 +59,7 @@ class Verdict:
     n_cases: int
     failures: list[str] = field(default_factory=list)  # one message per failing case
     briefs: list[str] = field(default_factory=list)  # the same, the kind of problem only (hidden_problem)
+    diagnoses: list[list[str]] = field(default_factory=list)  # per failing case: the known mistakes it matches
 
     def brief(self) -> str:
         """The verdict without inputs, expected or got values: which case (and its note) and
@@ -192,11 +193,53 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
                                "device=x.device)) so the code runs unchanged on a GPU")
         if problem is not None:
             verdict.passed = False
+            known = diagnose(exercise, case, expected, shown) if got["error"] is None else []
+            likely = ("this matches a known mistake, " + "; or ".join(f"{m.name}: {m.hint}" for m in known)
+                      if known else None)
             verdict.failures.append(_failure_message(exercise, verdict.suite, i, len(expected_cases),
-                                                     case, expected, shown, problem, record.get("function")))
+                                                     case, expected, shown, problem, record.get("function"),
+                                                     likely))
             note = f" ({case.note})" if case.note else ""
-            verdict.briefs.append(f"case {i} of {len(expected_cases)}{note}: {hidden_problem(problem)}")
+            verdict.briefs.append(f"case {i} of {len(expected_cases)}{note}: {hidden_problem(problem)}"
+                                  + (f" ({likely})" if likely else ""))
+            verdict.diagnoses.append([m.name for m in known])
     return verdict
+
+
+def diagnose(exercise: Exercise, case: Case, expected, got) -> list:
+    """The exercise's known mistakes (:class:`autograder.registry.Misconception`) whose output on
+    ``case`` equals ``got``, among those that are wrong on this case (a mistake that happens to
+    give the right answer here says nothing). Only called for an output that failed the case,
+    so a correct solution is never diagnosed."""
+    if expected is None:   # behavioural checks have no reference output to tell a mistake by
+        return []
+    matches = []
+    for mistake in exercise.misconceptions:
+        try:
+            out = exercise.run(mistake.fn, case)
+            if exercise.compare(case, expected, out) is None:
+                continue
+            if _close(out, got) or exercise.compare(case, out, got) is None:
+                matches.append(mistake)
+        except Exception:   # a mistake that cannot run on this case tells nothing
+            continue
+    return matches
+
+
+def _close(a, b) -> bool:
+    """The same output up to float rounding (for comparisons that are not symmetric, such as
+    a greedy policy judged against the expected values)."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if a.dtype.is_floating_point:
+            return bool(torch.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
+        return bool(torch.equal(a, b))
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
 
 
 _KINDS = [  # (pattern in a problem sentence, the kind of problem it is), first match wins
@@ -241,11 +284,12 @@ def _error_problem(error: dict) -> str:
 
 
 def _failure_message(exercise: Exercise, suite: str, index: int, total: int, case: Case,
-                     expected, got, problem: str, function: str | None = None) -> str:
+                     expected, got, problem: str, function: str | None = None, likely: str | None = None) -> str:
     note = f" ({case.note})" if case.note else ""
     lines = [
         f"{exercise.id}: {suite} case {index} of {total}{note} is wrong.",
         f"  problem:  {problem}",
+        *([f"  likely:   {likely}"] if likely else []),
         f"  contract: {exercise.signature}",
         f"  input:    {_describe_inputs(case)}",
         f"  expected: {exercise.criterion if exercise.criterion else describe(expected)}",

@@ -17,9 +17,21 @@ import torch
 from autograder_kernel.cases import Case
 from autograder_kernel.runners import default_run, spec_of
 
-__all__ = ["Case", "Exercise", "register", "get_exercise", "all_exercises", "SUITES", "suite_seed"]
+__all__ = ["Case", "Exercise", "Misconception", "register", "get_exercise", "all_exercises", "SUITES", "suite_seed"]
 
 SUITES = ("visible", "hidden")
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A known mistake on an exercise: ``name`` (what the student did, in a few words), ``hint``
+    (one line on what to do instead) and ``fn``, an implementation that makes exactly that
+    mistake. When a student's output fails a case and equals ``fn``'s output there, the
+    check's message names the mistake and gives the hint."""
+
+    name: str
+    hint: str
+    fn: Callable
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,7 @@ class Exercise:
         Trusted grading (``python -m autograder grade``) runs submissions against a copy of
         ``lecture_lib`` whose withheld functions only raise, so a submission that calls the
         reference scores 0 on that part; they are also what near-copies are looked for.
+    misconceptions: the known mistakes (:class:`Misconception`) a failing output is compared with.
     """
 
     id: str
@@ -52,6 +65,7 @@ class Exercise:
     run: Callable[[Callable, Case], Any] = default_run
     withholds: tuple[str, ...] = ()
     criterion: str | None = None
+    misconceptions: tuple[Misconception, ...] = ()
 
     def cases(self, suite: str, seed: int | None = None) -> list[Case]:
         """The suite's cases, drawn from its fixed public seed, or from ``seed`` when given

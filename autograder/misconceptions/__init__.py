@@ -1,0 +1,1 @@
+"""Known mistakes per exercise (see :class:`autograder.registry.Misconception`)."""
