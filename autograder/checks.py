@@ -59,7 +59,7 @@ class Verdict:
     n_cases: int
     failures: list[str] = field(default_factory=list)  # one message per failing case
     briefs: list[str] = field(default_factory=list)  # the same, the kind of problem only (hidden_problem)
-    diagnoses: list[list[str]] = field(default_factory=list)  # per failing case: the known mistakes it matches
+    diagnoses: list = field(default_factory=list)  # per failing case: the known mistakes it matches (None: it raised)
 
     def brief(self) -> str:
         """The verdict without inputs, expected or got values: which case (and its note) and
@@ -202,7 +202,7 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
             note = f" ({case.note})" if case.note else ""
             verdict.briefs.append(f"case {i} of {len(expected_cases)}{note}: {hidden_problem(problem)}"
                                   + (f" ({likely})" if likely else ""))
-            verdict.diagnoses.append([m.name for m in known])
+            verdict.diagnoses.append([m.name for m in known] if got["error"] is None else None)
     return verdict
 
 

@@ -1,6 +1,6 @@
 """Unit 3's training-method exercises: correct alternatives (``CORRECT``: exercise id -> list
-of functions) and listed mistakes (``MISTAKES``: exercise id -> {name: function}), merged into
-the unit's catalogue test (``tests/test_exercises_units34.py``).
+of functions), merged into the unit's catalogue test (``tests/test_exercises_units34.py``); the
+listed mistakes live in the product (``autograder/misconceptions/unit3.py``).
 
 ``unit3.reinforce_step``: each alternative reads the contract another way (cross-entropy of
 the sampled digit or ``Categorical.log_prob`` instead of ``log_softmax.gather``; sum / (S B)
@@ -65,51 +65,6 @@ def step_distribution(policy, optimizer, x, labels, gumbel, baseline, reward=(1.
     return loss.detach(), r.mean()
 
 
-def _mistake(slip):
-    """A correct step (log_softmax + gather, mean) with one slip."""
-
-    def step(policy, optimizer, x, labels, gumbel, baseline, reward=(1.0, 0.0)):
-        logits = policy(x)
-        if slip == "own random actions":
-            actions = torch.multinomial(torch.softmax(logits.detach(), -1), gumbel.shape[0],
-                                        replacement=True).T
-        elif slip == "greedy action":
-            actions = logits.detach().argmax(-1).expand(gumbel.shape[0], -1)
-        elif slip == "noise added to the probabilities":
-            actions = (torch.softmax(logits.detach(), -1) + gumbel).argmax(-1)
-        else:
-            actions = (logits.detach() + gumbel).argmax(-1)
-        rewarded = logits.detach().argmax(-1).expand_as(actions) if slip == "reward of the greedy action" \
-            else actions
-        r = _rewards(rewarded, labels, reward, logits.dtype)
-        b = baseline(x, actions, r)
-        if slip != "baseline not detached":
-            b = b.detach()
-        adv = {"baseline ignored": r, "baseline added": r + b}.get(slip, r - b)
-        if slip == "probability instead of its log":
-            chosen = torch.softmax(logits, -1).gather(1, actions.T).T
-        else:
-            chosen = torch.log_softmax(logits, -1).gather(1, actions.T).T
-        loss = (adv * chosen).sum() if slip == "sum instead of mean" else (adv * chosen).mean()
-        loss = loss if slip == "sign" else -loss
-        if slip != "no zero_grad":
-            optimizer.zero_grad()
-        loss.backward()
-        if slip != "no optimizer step":
-            optimizer.step()
-        return loss.detach(), r.mean()
-
-    return step
-
-
-REINFORCE_STEP_MISTAKES = ("sign", "baseline not detached", "baseline ignored", "baseline added",
-                           "own random actions", "greedy action", "noise added to the probabilities",
-                           "reward of the greedy action", "probability instead of its log",
-                           "sum instead of mean", "no zero_grad", "no optimizer step")
-
 CORRECT: dict = {
     "unit3.reinforce_step": [step_gather, step_cross_entropy, step_distribution],
-}
-MISTAKES: dict = {
-    "unit3.reinforce_step": {name: _mistake(name) for name in REINFORCE_STEP_MISTAKES},
 }

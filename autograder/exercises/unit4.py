@@ -43,6 +43,7 @@ from __future__ import annotations
 import torch
 
 from autograder.compare import compare_tensors, seeds_passed
+from autograder.misconceptions.unit4 import MISCONCEPTIONS
 from autograder.registry import Case, Exercise, register
 from autograder_kernel.unit4_runners import cartpole_run, weights_run
 from lecture_lib.rl import mlp, policy_weights, reinforce_iteration
@@ -84,6 +85,7 @@ def _return_cases(gen: torch.Generator, hidden: bool, with_gamma: bool) -> list[
 
 DISCOUNTED = register(Exercise(
     id="unit4.discounted_returns",
+    misconceptions=MISCONCEPTIONS["unit4.discounted_returns"],
     withholds=('lecture_lib.returns.discounted_returns', 'lecture_lib.returns.reward_to_go'),
     signature="discounted_returns(rewards: (T,) or (T, N), dones: same shape, gamma) -> same shape: "
               "G_t = r_t + gamma * (1 - done_t) * G_{t+1}",
@@ -94,6 +96,7 @@ DISCOUNTED = register(Exercise(
 
 TOTAL = register(Exercise(
     id="unit4.total_returns",
+    misconceptions=MISCONCEPTIONS["unit4.total_returns"],
     withholds=('lecture_lib.returns.total_returns',),
     signature="total_returns(rewards: (T,) or (T, N), dones: same shape) -> same shape: every step gets "
               "the sum of its episode's rewards",
@@ -115,6 +118,7 @@ def _standardize_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 STANDARDIZE = register(Exercise(
     id="unit4.standardize",
+    misconceptions=MISCONCEPTIONS["unit4.standardize"],
     withholds=('lecture_lib.returns.standardize',),
     signature="standardize(x) -> like x: (x - mean) / (std + 1e-8) over all elements, population std "
               "(unbiased=False)",
@@ -208,6 +212,7 @@ def _weights_compare(case: Case, expected, got) -> str | None:
 
 POLICY_WEIGHTS = register(Exercise(
     id="unit4.policy_weights",
+    misconceptions=MISCONCEPTIONS["unit4.policy_weights"],
     withholds=("lecture_lib.rl.policy_weights",),
     signature="policy_weights(batch: EpisodeBatch, variant, gamma, value) -> (weights (S,), targets (S,) or "
               "None): the weight of each log-probability for the variant; value variants bootstrap "
