@@ -42,6 +42,7 @@ from autograder.compare import agree, describe
 from autograder.registry import Case, Exercise, get_exercise
 from autograder_kernel.collect import RECORD_VERSION, collect_cases, to_device
 from autograder_kernel.runners import default_run
+from autograder_kernel.serialize import sanitize
 
 __all__ = ["check", "collect", "judge", "Verdict", "CheckFailed", "case_inputs", "run_case", "RECORD_VERSION"]
 
@@ -59,7 +60,7 @@ class Verdict:
     n_cases: int
     failures: list[str] = field(default_factory=list)  # one message per failing case
     briefs: list[str] = field(default_factory=list)  # the same, the kind of problem only (hidden_problem)
-    diagnoses: list = field(default_factory=list)  # per failing case: the known mistakes it matches (None: it raised)
+    diagnoses: list = field(default_factory=list)  # per failing case: the known mistakes it matches (None: not examined)
 
     def brief(self) -> str:
         """The verdict without inputs, expected or got values: which case (and its note) and
@@ -193,7 +194,10 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
                                "device=x.device)) so the code runs unchanged on a GPU")
         if problem is not None:
             verdict.passed = False
-            known = diagnose(exercise, case, expected, shown) if got["error"] is None else []
+            # Only the first failing case is diagnosed: it is the one the message shows, and a
+            # diagnosis reruns every known mistake on the case (whole training runs, for some).
+            examined = got["error"] is None and not verdict.failures
+            known = diagnose(exercise, case, expected, shown) if examined else []
             likely = ("this matches a known mistake, " + "; or ".join(f"{m.name}: {m.hint}" for m in known)
                       if known else None)
             verdict.failures.append(_failure_message(exercise, verdict.suite, i, len(expected_cases),
@@ -202,7 +206,7 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
             note = f" ({case.note})" if case.note else ""
             verdict.briefs.append(f"case {i} of {len(expected_cases)}{note}: {hidden_problem(problem)}"
                                   + (f" ({likely})" if likely else ""))
-            verdict.diagnoses.append([m.name for m in known] if got["error"] is None else None)
+            verdict.diagnoses.append([m.name for m in known] if examined else None)
     return verdict
 
 
@@ -216,7 +220,7 @@ def diagnose(exercise: Exercise, case: Case, expected, got) -> list:
     matches = []
     for mistake in exercise.misconceptions:
         try:
-            out = exercise.run(mistake.fn, case)
+            out = sanitize(exercise.run(mistake.fn, case), [])   # as the record holds the student's output
             if exercise.compare(case, expected, out) is None:
                 continue
             if _close(out, got) or exercise.compare(case, out, got) is None:
@@ -239,6 +243,8 @@ def _close(a, b) -> bool:
         return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, float) and isinstance(b, float):
+        return (a != a and b != b) or abs(a - b) <= 1e-9 + 1e-6 * abs(a)
     return type(a) is type(b) and a == b
 
 

@@ -1,6 +1,6 @@
 """Unit 1's training-method exercises: correct alternatives (``CORRECT``: exercise id -> list
-of functions) and listed mistakes (``MISTAKES``: exercise id -> {name: function}), merged into
-the unit's catalogue test (``tests/test_exercises_units12.py``).
+of functions), merged into the unit's catalogue test (``tests/test_exercises_units12.py``); the
+listed mistakes live in the product (``autograder/misconceptions/unit1.py``).
 
 ``unit1.train_linear_ae(X, U0, V0, steps, lr) -> (U, V, losses)`` is judged by what it finds:
 the column space of U against PCA's subspace (principal angles), the loss reached against
@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import torch
 
-
-def _loss(X, U, V):
-    return (X - X @ V.T @ U.T).pow(2).sum(dim=1).mean()
+from autograder.misconceptions.unit1 import _loss
 
 
 def _adam_on_copies(X, U0, V0, steps, lr):
@@ -86,57 +84,4 @@ def _float64_inside(X, U0, V0, steps, lr):
 
 CORRECT: dict = {
     "unit1.train_linear_ae": [_adam_on_copies, _adam_in_place, _adam_by_hand, _float64_inside],
-}
-
-
-def _sgd_momentum(X, U0, V0, steps, lr):
-    U, V = U0.clone().requires_grad_(), V0.clone().requires_grad_()
-    opt = torch.optim.SGD([U, V], lr=lr, momentum=0.9)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = _loss(X, U, V)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return U.detach(), V.detach(), losses
-
-
-def _variant(*, train="UV", zero_grad=True, record="before", loss_reduction="mean", extra_loss=False,
-             as_tensor=False, return_start=False, lr_used=None):
-    def loop(X, U0, V0, steps, lr):
-        U, V = U0.clone().requires_grad_(), V0.clone().requires_grad_()
-        params = {"UV": [U, V], "U": [U], "V": [V]}[train]
-        opt = torch.optim.Adam(params, lr=lr if lr_used is None else lr_used)
-        losses = []
-        for _ in range(steps + (1 if extra_loss else 0)):
-            err = (X - X @ V.T @ U.T).pow(2).sum(dim=1)
-            loss = err.mean() if loss_reduction == "mean" else err.sum()
-            if zero_grad:
-                opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if record == "before":
-                losses.append(loss if as_tensor else loss.item())
-            else:  # the loss of the updated parameters
-                losses.append(_loss(X, U, V).item())
-        if return_start:
-            return U0, V0, losses
-        return U.detach(), V.detach(), losses
-    return loop
-
-
-MISTAKES: dict = {
-    "unit1.train_linear_ae": {
-        "only V trained (U never in the optimizer)": _variant(train="V"),
-        "only U trained (V never in the optimizer)": _variant(train="U"),
-        "returns the starting U0, V0 instead of the trained ones": _variant(return_start=True),
-        "losses hold the loss tensors (graph kept alive), not floats": _variant(as_tensor=True),
-        "one loss too many (steps + 1 updates)": _variant(extra_loss=True),
-        "losses recorded after each update (losses[0] is not the start)": _variant(record="after"),
-        "loss summed over the batch instead of averaged": _variant(loss_reduction="sum"),
-        "lr ignored (Adam's default 1e-3)": _variant(lr_used=1e-3),
-        "zero_grad forgotten (Adam on gradients summed over all past steps)": _variant(zero_grad=False),
-        "SGD with momentum 0.9 instead of Adam (diverges at this lr)": _sgd_momentum,
-    },
 }

@@ -22,22 +22,11 @@ def _flat(x):
     return x.reshape(x.shape[0], -1)
 
 
-# Mistakes students make on unit 0's exercise; every one must fail the hidden suite.
-MISTAKES = {
-    "divides by 256": lambda x: _flat(x).float() / 256,
-    "integer division": lambda x: _flat(x) // 255,
-    "not flattened": lambda x: x.float() / 255,
-    "flattens the batch too": lambda x: x.reshape(-1).float() / 255,
-    "float64": lambda x: _flat(x).double() / 255,
-    "scales by the batch maximum": lambda x: _flat(x).float() / x.max(),
-    "standardizes": lambda x: (_flat(x).float() - _flat(x).float().mean()) / _flat(x).float().std(),
-    "returns numpy": lambda x: _flat(x).cpu().numpy() / 255.0,
-    "returns a list": lambda x: (_flat(x).float() / 255).tolist(),
-    "column-major flattening": lambda x: x.transpose(1, 2).reshape(x.shape[0], -1).float() / 255,
-    "left as a stub": lambda x: (_ for _ in ()).throw(NotImplementedError()),
-    "returns None": lambda x: None,
-    "moves the result to the cpu": None,  # see test_output_on_another_device_fails
-}
+# Mistakes students make on unit 0's exercise (its misconceptions, autograder/misconceptions/unit0.py),
+# plus two that are not misconceptions; every one must fail the hidden suite.
+MISTAKES = {m.name: m.fn for m in get_exercise(EX).misconceptions}
+MISTAKES["left as a stub"] = lambda x: (_ for _ in ()).throw(NotImplementedError())
+MISTAKES["moves the result to the cpu"] = None  # see test_output_on_another_device_fails
 
 
 @pytest.mark.parametrize("suite", ["visible", "hidden"])

@@ -15,28 +15,48 @@ from autograder.registry import all_exercises
 
 WITH_MISCONCEPTIONS = sorted(e for e, ex in all_exercises().items() if ex.misconceptions)
 
-#: Mistakes whose output cannot be reproduced, so the check cannot recognize them (they still fail).
-NOT_TOLD_APART = {"own random actions"}   # unit3.reinforce_step: draws its own random actions
+#: Mistakes whose output cannot be reproduced, so the check cannot recognize them (they still
+#: fail): they draw their own random numbers, or diverge to NaN.
+NOT_TOLD_APART = {
+    "own random actions",                                              # unit3.reinforce_step
+    "fresh noise",                                                     # unit2.reparameterize
+    "own noise, not eps",                                              # unit2.vae_forward, vae_train_step
+    "sampled codes",                                                   # unit2.interpolate
+    "SGD with momentum 0.9 instead of Adam (diverges at this lr)",     # unit1.train_linear_ae
+}
 
 
-def _verdicts(exercise_id: str, fn):
-    return [judge(collect(exercise_id, fn, suite=suite)) for suite in ("visible", "hidden")]
+_CACHE: dict = {}
+
+
+def _verdicts(exercise_id: str, fn, key=None):
+    """The verdicts of both public suites (cached per listed mistake: several tests read them)."""
+    if key is None:
+        return [judge(collect(exercise_id, fn, suite=suite)) for suite in ("visible", "hidden")]
+    if key not in _CACHE:
+        _CACHE[key] = _verdicts(exercise_id, fn)
+    return _CACHE[key]
+
+
+def _mistake_verdicts(exercise_id: str):
+    for mistake in all_exercises()[exercise_id].misconceptions:
+        yield mistake, _verdicts(exercise_id, mistake.fn, key=(exercise_id, mistake.name))
 
 
 def diagnosis_rates() -> dict[str, tuple[int, int, int]]:
-    """exercise id -> (failing cases of all its mistakes, cases where the diagnosis names the
-    mistake alone, cases where it names the mistake among others)."""
+    """exercise id -> (verdicts of its mistakes whose first failing case has an output to
+    examine, those whose diagnosis names the mistake alone, those that name it among others)."""
     rates = {}
     for exercise_id in WITH_MISCONCEPTIONS:
         failing = alone = among = 0
-        for mistake in all_exercises()[exercise_id].misconceptions:
-            for verdict in _verdicts(exercise_id, mistake.fn):
-                for names in verdict.diagnoses:
-                    if names is None:   # the case raised: there is no output to tell a mistake by
-                        continue
-                    failing += 1
-                    alone += names == [mistake.name]
-                    among += mistake.name in names
+        for mistake, verdicts in _mistake_verdicts(exercise_id):
+            for verdict in verdicts:
+                names = verdict.diagnoses[0] if verdict.diagnoses else None
+                if names is None:   # passed, or the first failing case raised: no output to examine
+                    continue
+                failing += 1
+                alone += names == [mistake.name]
+                among += mistake.name in names
         rates[exercise_id] = (failing, alone, among)
     return rates
 
@@ -45,31 +65,32 @@ def test_every_listed_mistake_is_named_on_its_failing_cases():
     torch.manual_seed(0)
     rates = diagnosis_rates()
     total = [sum(r[i] for r in rates.values()) for i in range(3)]
-    print(f"\ndiagnosis of the listed mistakes, public suites: {total[2]} of {total[0]} failing cases name the "
+    print(f"\ndiagnosis of the listed mistakes, public suites: {total[2]} of {total[0]} verdicts name the "
           f"mistake ({total[1]} name it alone)")
     for exercise_id, (failing, alone, among) in rates.items():
         print(f"  {exercise_id:<32} {among:>3} / {failing:<3} named ({alone} alone)")
         assert failing > 0
-    # Every mistake is told apart on most of the cases where it fails.
+    # Nearly every verdict on a listed mistake names it.
     assert total[2] >= 0.9 * total[0], rates
+    told = [m for e in WITH_MISCONCEPTIONS for m in all_exercises()[e].misconceptions if m.name not in NOT_TOLD_APART]
+    print(f"  {len(told)} of {sum(len(all_exercises()[e].misconceptions) for e in WITH_MISCONCEPTIONS)} listed "
+          f"mistakes are reproducible (the others draw their own noise or diverge)")
 
 
 @pytest.mark.parametrize("exercise_id", WITH_MISCONCEPTIONS)
 def test_each_mistake_is_named_at_least_once_in_each_suite(exercise_id):
-    for mistake in all_exercises()[exercise_id].misconceptions:
-        visible, hidden = _verdicts(exercise_id, mistake.fn)
+    for mistake, (visible, hidden) in _mistake_verdicts(exercise_id):
         assert not hidden.passed   # a listed mistake may pass the visible suite, never the hidden one
         for verdict in (visible, hidden) if not visible.passed else (hidden,):
-            if all(names is None for names in verdict.diagnoses):
-                continue   # every failing case raised (e.g. no autograd graph): nothing to compare
-            if mistake.name in NOT_TOLD_APART:
-                continue
-            assert any(names and mistake.name in names for names in verdict.diagnoses), (mistake.name, verdict.diagnoses)
-            i = next(i for i, names in enumerate(verdict.diagnoses) if names and mistake.name in names)
-            likely = next(line for line in verdict.failures[i].splitlines() if line.startswith("  likely:   "))
+            if verdict.diagnoses[0] is None or mistake.name in NOT_TOLD_APART:
+                continue   # the first failing case raised (e.g. no autograd graph), or not reproducible
+            # The first failing case (the one the message shows) is diagnosed; the others are not.
+            assert mistake.name in verdict.diagnoses[0], (mistake.name, verdict.diagnoses)
+            assert all(names is None for names in verdict.diagnoses[1:])
+            likely = next(line for line in verdict.failures[0].splitlines() if line.startswith("  likely:   "))
             assert f"{mistake.name}: {mistake.hint}" in likely
             # The hidden brief carries the name and the hint.
-            assert f"{mistake.name}: {mistake.hint}" in verdict.briefs[i]
+            assert f"{mistake.name}: {mistake.hint}" in verdict.briefs[0] and mistake.name in verdict.brief()
 
 
 @pytest.mark.parametrize("exercise_id", WITH_MISCONCEPTIONS)

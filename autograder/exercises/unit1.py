@@ -25,6 +25,7 @@ from __future__ import annotations
 import torch
 
 from autograder.compare import compare_tensors, compare_tuple, describe
+from autograder.misconceptions.unit1 import MISCONCEPTIONS
 from autograder.registry import Case, Exercise, register
 from autograder_kernel.runners import with_grads
 from lecture_lib.autoencoder import linear_ae_loss, train_linear_ae
@@ -107,6 +108,7 @@ def _pca_fit_compare(case: Case, expected, got) -> str | None:
 
 PCA_FIT = register(Exercise(
     id="unit1.pca_fit",
+    misconceptions=MISCONCEPTIONS["unit1.pca_fit"],
     withholds=('lecture_lib.pca.fit_pca',),
     signature="pca_fit(X: (N, D), k) -> (mean (D,), components (k, D) orthonormal rows by decreasing "
               "variance, explained_variance (k,) = eigenvalues of (X-mean)^T (X-mean) / N), X's dtype",
@@ -142,6 +144,7 @@ def _reconstruct_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 PCA_RECONSTRUCT = register(Exercise(
     id="unit1.pca_reconstruct",
+    misconceptions=MISCONCEPTIONS["unit1.pca_reconstruct"],
     withholds=('lecture_lib.pca.pca_encode', 'lecture_lib.pca.pca_reconstruct'),
     signature="pca_reconstruct(X: (N, D), mean: (D,), components: (k, D)) -> (N, D): "
               "mean + (X - mean) V^T V, the inputs' dtype",
@@ -171,6 +174,7 @@ def _ae_loss_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 LINEAR_AE_LOSS = register(Exercise(
     id="unit1.linear_ae_loss",
+    misconceptions=MISCONCEPTIONS["unit1.linear_ae_loss"],
     withholds=('lecture_lib.autoencoder.linear_ae_loss', 'lecture_lib.autoencoder.linear_ae_loss_from_covariance'),
     signature="linear_ae_loss(X: (N, D) centred, U: (D, K), V: (K, D)) -> scalar: mean over the N rows "
               "of ||x - U V x||^2 (summed over D), differentiable in U and V",
@@ -211,6 +215,7 @@ def _angles_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 PRINCIPAL_ANGLES = register(Exercise(
     id="unit1.principal_angles",
+    misconceptions=MISCONCEPTIONS["unit1.principal_angles"],
     withholds=('lecture_lib.pca.principal_angles',),
     signature="principal_angles(A: (D, k1), B: (D, k2)) -> (min(k1, k2),) angles in radians, ascending "
               "(A, B: any bases of the two subspaces)",
@@ -295,6 +300,7 @@ def _loop_compare(case: Case, expected, got) -> str | None:
 
 TRAIN_LINEAR_AE = register(Exercise(
     id="unit1.train_linear_ae",
+    misconceptions=MISCONCEPTIONS["unit1.train_linear_ae"],
     withholds=('lecture_lib.autoencoder.train_linear_ae',),
     signature="train_linear_ae(X: (N, D) centred, U0: (D, K), V0: (K, D), steps, lr) -> (U (D, K), V (K, D), "
               "losses: list of steps Python floats, losses[0] the loss at (U0, V0)); full-batch Adam(lr) on "

@@ -61,6 +61,7 @@ import math
 import torch
 
 from autograder.compare import compare_tensors, compare_tuple, describe
+from autograder.misconceptions.unit2 import MISCONCEPTIONS
 from autograder.registry import Case, Exercise, register
 from autograder_kernel.runners import vae_run, with_grads
 from autograder_kernel.unit2_runners import vae_forward_run, vae_steps_run
@@ -98,6 +99,7 @@ def _kl_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 GAUSSIAN_KL = register(Exercise(
     id="unit2.gaussian_kl",
+    misconceptions=MISCONCEPTIONS["unit2.gaussian_kl"],
     withholds=('lecture_lib.vae.gaussian_kl',),
     signature="gaussian_kl(mu: (B, K), logvar: (B, K)) -> (B,): KL(N(mu, diag exp(logvar)) || N(0, I)), "
               "the inputs' dtype, differentiable in mu and logvar",
@@ -127,6 +129,7 @@ def _reparam_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 REPARAMETERIZE = register(Exercise(
     id="unit2.reparameterize",
+    misconceptions=MISCONCEPTIONS["unit2.reparameterize"],
     withholds=('lecture_lib.vae.reparameterize',),
     signature="reparameterize(mu: (B, K), logvar: (B, K), eps: (B, K)) -> z = mu + exp(logvar / 2) * eps "
               "(differentiable in mu and logvar)",
@@ -175,6 +178,7 @@ def _bernoulli_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 NEG_ELBO_BERNOULLI = register(Exercise(
     id="unit2.negative_elbo_bernoulli",
+    misconceptions=MISCONCEPTIONS["unit2.negative_elbo_bernoulli"],
     withholds=('lecture_lib.vae.negative_elbo', 'lecture_lib.vae.bernoulli_log_likelihood'),
     signature="negative_elbo_bernoulli(x: (B, D) in [0, 1], logits: (B, D), mu: (B, K), logvar: (B, K)) "
               "-> (B,): -sum_d log Bernoulli(x_d; sigmoid(logits_d)) + KL(q || N(0, I)), "
@@ -203,6 +207,7 @@ def _gaussian_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 NEG_ELBO_GAUSSIAN = register(Exercise(
     id="unit2.negative_elbo_gaussian",
+    misconceptions=MISCONCEPTIONS["unit2.negative_elbo_gaussian"],
     withholds=('lecture_lib.vae.negative_elbo', 'lecture_lib.vae.gaussian_log_likelihood'),
     signature="negative_elbo_gaussian(x: (B, D), mean: (B, D), mu: (B, K), logvar: (B, K), eta: float) "
               "-> (B,): ||x - mean||^2 / (2 eta) + D/2 log(2 pi eta) + KL(q || N(0, I)), "
@@ -232,6 +237,7 @@ def _interp_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 
 INTERPOLATE = register(Exercise(
     id="unit2.interpolate",
+    misconceptions=MISCONCEPTIONS["unit2.interpolate"],
     withholds=('lecture_lib.vae.interpolate',),
     signature="interpolate(model, x0: (D,), x1: (D,), steps) -> (steps, D): model.decode's means "
               "(sigmoid of the logits) at (1 - t) mu(x0) + t mu(x1), t = 0 ... 1 inclusive, mu = encoder mean",
@@ -288,6 +294,7 @@ FORWARD_NAMES = ["the logits", "mu", "logvar"] + [f"the gradient w.r.t. {n}" for
 
 VAE_FORWARD = register(Exercise(
     id="unit2.vae_forward",
+    misconceptions=MISCONCEPTIONS["unit2.vae_forward"],
     withholds=('lecture_lib.vae.vae_forward', 'lecture_lib.vae.VAE.forward'),
     signature="vae_forward(model, x: (B, D), eps: (B, K)) -> (logits (B, D), mu (B, K), logvar (B, K)): "
               "mu, logvar = model.encode(x); z = mu + exp(logvar / 2) * eps; logits = model.decode(z); "
@@ -340,6 +347,7 @@ def _step_compare(case: Case, expected, got) -> str | None:
 
 VAE_TRAIN_STEP = register(Exercise(
     id="unit2.vae_train_step",
+    misconceptions=MISCONCEPTIONS["unit2.vae_train_step"],
     withholds=('lecture_lib.vae.vae_train_step', 'lecture_lib.vae.VAE.loss'),
     signature="vae_train_step(model, optimizer, x: (B, D), eps: (B, K)) -> loss: forward pass with eps, "
               "loss = mean over the batch of the Bernoulli negative ELBO, zero the gradients, backward, "
