@@ -108,7 +108,8 @@ def dqn_loss(q_net: nn.Module, target_net: nn.Module, batch: dict[str, torch.Ten
 class DQNConfig:
     """DQN on CartPole-v1. The defaults are the course's measured setting (README, bench line
     ``dqn_cartpole``, 2026-12-07): seeds 0-4 x 150,000 steps all solved (median 53,248 steps)
-    and all stable (the last five evaluations average >= 475); about 150 s per seed on one CPU core."""
+    and all stable (the last five evaluations average >= 475); 171-212 s per seed on one CPU core
+    (two runs side by side, tools/full_runs.py value_rl)."""
 
     hidden: int = 128
     lr: float = 5e-4

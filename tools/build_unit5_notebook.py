@@ -654,7 +654,7 @@ every 2 environment steps, the target network copied every 500 steps, $\varepsil
 0.02 over the first 10,000 steps). The greedy policy is evaluated on 100 episodes every 4,096
 steps, as in unit 4. Fast mode trains one seed for 8,192 steps: the code path, not a solved
 CartPole (DQN needs tens of thousands of steps here). Full mode trains 3 seeds for 150,000
-steps each (about 150 s per seed on one CPU core).
+steps each (about 3 minutes per seed on one CPU core: 171-212 s in the shipped record below).
 """)
 
 code("dqn-run", r"""
