@@ -3,6 +3,7 @@ mistake (see :class:`autograder.registry.Misconception`). Trusted side only."""
 
 from __future__ import annotations
 
+from autograder.misconceptions import mistakes
 from autograder.registry import Misconception
 
 
@@ -11,7 +12,7 @@ def _flat(x):
 
 
 MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
-    "unit0.images_to_vectors": tuple(Misconception(name, hint, fn) for name, hint, fn in (
+    "unit0.images_to_vectors": mistakes(
         ("divides by 256", "the largest pixel value is 255: divide by 255", lambda x: _flat(x).float() / 256),
         ("integer division", "convert to float before dividing: // on integers stays an integer",
          lambda x: _flat(x) // 255),
@@ -28,5 +29,5 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("column-major flattening", "flatten row after row (reshape), not column after column",
          lambda x: x.transpose(1, 2).reshape(x.shape[0], -1).float() / 255),
         ("returns None", "return the result", lambda x: None),
-    )),
+    ),
 }

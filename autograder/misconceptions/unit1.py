@@ -10,6 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from autograder.misconceptions import with_hints
 from autograder.registry import Misconception
 
 
@@ -201,7 +202,4 @@ HINTS = {
     },
 }
 
-MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
-    exercise_id: tuple(Misconception(name, HINTS[exercise_id][name], fn) for name, fn in mistakes.items())
-    for exercise_id, mistakes in _RAW.items()
-}
+MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = with_hints(_RAW, HINTS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from autograder.misconceptions import mistakes
 from autograder.registry import Misconception
 
 
@@ -54,12 +55,9 @@ def _mistake(slip):
     return step
 
 
-def _mistakes(*items) -> tuple[Misconception, ...]:
-    return tuple(Misconception(name, hint, fn) for name, hint, fn in items)
-
 
 MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
-    "unit3.score_function_logits": _mistakes(
+    "unit3.score_function_logits": mistakes(
         ("sign", "the score is onehot(a) - softmax(logits), not the reverse",
          lambda l, a: torch.softmax(l, -1) - _onehot(a, l.shape[-1])),
         ("one-hot alone", "subtract the probabilities softmax(logits): d log softmax_a / d z_k = [k = a] - y_k",
@@ -69,7 +67,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("log-softmax", "subtract the probabilities softmax(logits), not their logs",
          lambda l, a: _onehot(a, l.shape[-1]) - torch.log_softmax(l, -1)),
     ),
-    "unit3.reinforce_loss": _mistakes(
+    "unit3.reinforce_loss": mistakes(
         ("sign", "the loss is minus the mean of weights * log_probs: minimizing it raises rewarded log-probabilities",
          lambda lp, w: (w.detach() * lp).mean()),
         ("sum", "average over the batch (mean), not sum", lambda lp, w: -(w.detach() * lp).sum()),
@@ -78,7 +76,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("log-probs detached", "the gradient flows through log_probs: detach only the weights",
          lambda lp, w: -(w.detach() * lp.detach()).mean()),
     ),
-    "unit3.leave_one_out_advantages": _mistakes(
+    "unit3.leave_one_out_advantages": mistakes(
         ("own reward included", "the baseline of sample i is the mean of the other S - 1 rewards, without r_i",
          lambda r: r - r.mean(0, keepdim=True)),
         ("mean over the batch", "average over the S samples of the same input (dim 0), not over the batch",
@@ -86,7 +84,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("divides by S", "the other rewards are S - 1: divide their sum by S - 1",
          lambda r: r - (r.sum(0, keepdim=True) - r) / r.shape[0]),
     ),
-    "unit3.optimal_constant_baseline": _mistakes(
+    "unit3.optimal_constant_baseline": mistakes(
         ("mean reward", "weight each reward by its score's squared norm: sum(r |g|^2) / sum(|g|^2)",
          lambda r, g2: r.mean()),
         ("unweighted", "b = sum(r |g|^2) / sum(|g|^2), a weighted mean of the rewards",
@@ -94,7 +92,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("inverted weights", "the weights are the squared norms |g|^2 themselves, not their inverses",
          lambda r, g2: (r / g2).sum() / (1 / g2).sum()),
     ),
-    "unit3.reinforce_step": _mistakes(
+    "unit3.reinforce_step": mistakes(
         ("sign", "minimize minus the mean of (r - b) log pi(a|x): the loss has a minus sign", _mistake("sign")),
         ("baseline not detached", "treat the baseline as a constant: detach it", _mistake("baseline not detached")),
         ("baseline ignored", "weight each log-probability by r - b, not by r alone", _mistake("baseline ignored")),

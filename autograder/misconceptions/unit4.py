@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from autograder.misconceptions import mistakes
 from autograder.registry import Misconception
 
 
@@ -97,16 +98,13 @@ def weights_loop(batch, variant, gamma, value, *, bootstrap=True, boot_gamma=Tru
     return adv, (adv if targets_are_adv else g)
 
 
-def _mistakes(*items) -> tuple[Misconception, ...]:
-    return tuple(Misconception(name, hint, fn) for name, hint, fn in items)
-
 
 def _w(**switches):
     return lambda b, v, g, val: weights_loop(b, v, g, val, **switches)
 
 
 MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
-    "unit4.discounted_returns": _mistakes(
+    "unit4.discounted_returns": mistakes(
         ("reward instead of return", "G_t sums the discounted rewards from step t to the episode's end",
          lambda r, d, gamma: r.clone()),
         ("discount off by one", "G_t = r_t + gamma G_{t+1}: the reward of step t itself is not discounted",
@@ -118,7 +116,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("total return", "the discounted return from step t on, not the episode's total",
          lambda r, d, gamma: _total_loop(r, d)),
     ),
-    "unit4.total_returns": _mistakes(
+    "unit4.total_returns": mistakes(
         ("reward-to-go", "every step of an episode gets the same number: the episode's whole total",
          lambda r, d: _returns_loop(r, d, 1.0)),
         ("the batch's total", "sum within each episode (dones mark the ends), not over the whole batch",
@@ -126,7 +124,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("merged episodes", "an episode ends where done_t = 1: start a new total after it",
          lambda r, d: _total_loop(r, torch.zeros_like(d))),
     ),
-    "unit4.standardize": _mistakes(
+    "unit4.standardize": mistakes(
         ("not centred", "subtract the mean before dividing by the standard deviation",
          lambda x: x / (x.std(unbiased=False) + 1e-8)),
         ("divides by the variance", "divide by the standard deviation (the square root of the variance)",
@@ -134,7 +132,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("per column", "standardize over all elements together, not per column",
          lambda x: (x - x.mean(0)) / (x.std(0, unbiased=False) + 1e-8)),
     ),
-    "unit4.policy_weights": _mistakes(
+    "unit4.policy_weights": mistakes(
         ("truncation treated as terminal (no bootstrap)", "at a time-limit cut add gamma * V(next_obs) to the last "
          "reward: the episode did not end", _w(bootstrap=False)),
         ("every episode end bootstrapped", "bootstrap only truncated steps; a terminated episode has nothing after it",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from autograder.misconceptions import mistakes
 from autograder.registry import Misconception
 
 def _q(P, R, terminal, V, gamma, *, mask=True, axis_ok=True, gamma_on_r=False, use_gamma=True):
@@ -145,12 +146,9 @@ def _m(fn, **kw):
     return lambda *args: fn(*args, **kw)
 
 
-def _mistakes(*items: tuple[str, str, object]) -> tuple[Misconception, ...]:
-    return tuple(Misconception(name, hint, fn) for name, hint, fn in items)
-
 
 MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
-    "unit5.q_from_v": _mistakes(
+    "unit5.q_from_v": mistakes(
         ("bootstraps from terminal states", "nothing follows a terminal state: multiply V[s'] by (1 - terminal[s'])",
          _m(_q, mask=False)),
         ("sums P over the wrong axis", "P[s, a, s'] sums over its last axis, the next state s'", _m(_q, axis_ok=False)),
@@ -158,7 +156,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
          _m(_q, gamma_on_r=True)),
         ("no gamma", "the next state's value is discounted by gamma", _m(_q, use_gamma=False)),
     ),
-    "unit5.policy_evaluation": _mistakes(
+    "unit5.policy_evaluation": mistakes(
         ("one sweep only", "repeat the backup until the largest change of a sweep is at most tol",
          _m(_evaluation, sweeps=1)),
         ("a fixed 50 sweeps, not converged", "stop on the tolerance, not after a fixed number of sweeps",
@@ -166,7 +164,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("the max over actions (value iteration)", "evaluation averages Q over the policy's probabilities; the max "
          "is value iteration", _m(_evaluation, use_max=True)),
     ),
-    "unit5.value_iteration": _mistakes(
+    "unit5.value_iteration": mistakes(
         ("policy greedy in the reward only", "the greedy action maximizes Q(s, a) = R + gamma P V, not R alone",
          _vi_greedy_in_reward),
         ("argmin", "the greedy policy takes the argmax of Q, not the argmin", _m(_vi, policy_from="argmin")),
@@ -174,7 +172,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("a fixed 30 sweeps, not converged", "stop on the tolerance, not after a fixed number of sweeps",
          _m(_vi, sweeps=30)),
     ),
-    "unit5.epsilon_greedy_probs": _mistakes(
+    "unit5.epsilon_greedy_probs": mistakes(
         ("ties not split", "when k actions tie for the max, each gets (1 - epsilon) / k on top of epsilon / A",
          _m(_eps, mistake="no tie split")),
         ("greedy gets exactly 1 - epsilon", "the greedy action also gets its share epsilon / A of the random "
@@ -182,7 +180,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("rows do not sum to 1", "each row is a probability distribution: epsilon / A everywhere plus "
          "(1 - epsilon) shared by the maximizers", _m(_eps, mistake="sum not 1")),
     ),
-    "unit5.td_targets": _mistakes(
+    "unit5.td_targets": mistakes(
         ("SARSA with the max", "SARSA bootstraps from Q(s', a') of the action taken next, not the max",
          _m(_targets, mistake="sarsa max")),
         ("Q-learning with the taken next action", "Q-learning bootstraps from max_a Q(s', a), whatever is taken next",
@@ -191,7 +189,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
          _m(_targets, mistake="no mask")),
         ("no gamma", "the bootstrapped value is discounted by gamma", _m(_targets, mistake="no gamma")),
     ),
-    "unit5.monte_carlo_prediction": _mistakes(
+    "unit5.monte_carlo_prediction": mistakes(
         ("off by one: the return after the step", "G_t includes r_t, the reward of step t itself",
          _m(_mc, mistake="off by one")),
         ("every visit when first visit is asked", "with first_visit=True only the first visit of a state in an "
@@ -203,7 +201,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("returns summed forwards in time", "G_t = r_t + gamma G_{t+1}: accumulate backwards from the episode's end",
          _m(_mc, mistake="forwards")),
     ),
-    "unit5.td0_prediction": _mistakes(
+    "unit5.td0_prediction": mistakes(
         ("truncation treated as termination", "a cut (truncated) episode still bootstraps from its final state's "
          "value; only termination stops it", _m(_td0, mistake="truncation terminal")),
         ("bootstraps from the same state", "the target uses V of the next state s_{t+1}",
@@ -213,7 +211,7 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
         ("alpha times the target", "V(s) += alpha (target - V(s)): alpha scales the TD error, not the target",
          _m(_td0, mistake="alpha on target")),
     ),
-    "unit5.dqn_loss": _mistakes(
+    "unit5.dqn_loss": mistakes(
         ("target not detached", "compute the targets under torch.no_grad() (or .detach()): they are labels",
          _m(_dqn, mistake="not detached")),
         ("online network in the target", "the targets come from target_net, not q_net",
