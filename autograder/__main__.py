@@ -8,6 +8,8 @@ Commands:
   export [--to grades.csv]               the whole gradebook as CSV (nbgrader export)
   check NOTEBOOK                         a student's self-check: visible tests, exit 1 on failure
   list                                   the exercises the checks know
+  audit [EXERCISE ...] [--seeds 200]     every check over many secret seeds: correct
+                                         alternatives pass, listed mistakes are caught
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ def release(names: list[str] | None, out: Path | None = None, quiet: bool = Fals
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +106,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("notebook", type=Path)
     p.add_argument("--cell-timeout", type=float, default=600.0)
     sub.add_parser("list", help="list the exercises the checks know")
+    p = sub.add_parser("audit", help="run every exercise's correct alternatives and listed mistakes over "
+                                     "many secret seeds; exit 1 if a grade could depend on the seed")
+    p.add_argument("exercises", nargs="*", help="exercise ids (default: every exercise)")
+    p.add_argument("--seeds", type=_positive, default=200,
+                   help="secret seeds per exercise (default 200; the same seeds on every run)")
+    p.add_argument("--seed", type=int, action="append", default=None,
+                   help="judge on this secret seed only (repeatable): to rerun a finding")
+    p.add_argument("--fresh", action="store_true", help="draw new random secret seeds instead of the fixed ones")
+    p.add_argument("--behavioural", action="store_true",
+                   help="also audit the behavioural exercises (agents trained per seed: hours)")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: CPU count; 0: this process)")
+    p.add_argument("--json", default=None, help="also write one JSON object per exercise to this file")
     args = parser.parse_args(argv)
     if args.command == "release":
         return release(args.assignments, args.out)
@@ -124,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         from autograder.reports import self_check
         return self_check(args.notebook, args.cell_timeout)
+    if args.command == "audit":
+        from autograder.audit import main as audit_main
+        return audit_main(args)
     if args.command == "list":
         from autograder.registry import all_exercises
         for ex in all_exercises().values():

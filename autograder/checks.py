@@ -40,7 +40,7 @@ import torch
 
 from autograder.compare import agree, describe
 from autograder.registry import Case, Exercise, get_exercise
-from autograder_kernel.collect import RECORD_VERSION, collect_cases, to_device
+from autograder_kernel.collect import RECORD_VERSION, changed_inputs, collect_cases, to_device
 from autograder_kernel.runners import default_run
 from autograder_kernel.serialize import sanitize
 
@@ -140,18 +140,25 @@ def _validate_record(record) -> None:
             bad(f"case {i} has a malformed error")
         if "output" not in case:
             bad(f"case {i} has no output")
+        changed = case.get("changed_inputs", [])
+        if not isinstance(changed, list) or not all(isinstance(c, str) and len(c) <= 100 for c in changed):
+            bad(f"case {i} has a malformed changed_inputs list")
     if record.get("function") is not None and not isinstance(record["function"], str):
         bad("'function' is not a string")
 
 
 def judge(record: dict, exercise_id: str | None = None, suite: str | None = None,
-          cases: list | None = None) -> Verdict:
+          cases: list | None = None, *, expected: list | None = None, diagnose_mistakes: bool = True,
+          first_failure_only: bool = False) -> Verdict:
     """The verdict on a record: a pure function of (exercise id, suite inputs, outputs).
 
     ``exercise_id`` / ``suite``: what the grader expects the record to be; a record for
     another exercise or suite gets no credit. Raises ValueError for anything that is not a
     record :func:`collect` could have made. ``cases``: the inputs the record must be for,
     when the grader drew them itself (from a secret seed); default: the suite's own.
+    ``expected``: the reference's outputs on those cases, when the caller computed them once
+    for many records (the audit); ``diagnose_mistakes=False`` skips naming known mistakes;
+    ``first_failure_only`` stops at the first failing case (the audit needs no more).
     """
     _validate_record(record)
     got_id, got_suite = record["exercise"], record["suite"]
@@ -176,14 +183,17 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
                                 "check's inputs; the record was altered, so nothing is credited")
         verdict.briefs.append("the record's inputs are not the check's inputs (altered record)")
         return verdict
+    if expected is not None and len(expected) != len(expected_cases):
+        raise ValueError(f"{len(expected)} expected outputs for {len(expected_cases)} cases")
     for i, (case, got) in enumerate(zip(expected_cases, got_cases), 1):
-        expected = None if exercise.criterion else exercise.run(exercise.reference, case)
+        reference = (None if exercise.criterion else exercise.run(exercise.reference, case)) if expected is None \
+            else expected[i - 1]
         if got["error"] is not None:
             problem, shown = _error_problem(got["error"]), {"__raised__": got["error"]}
         else:
             shown = got["output"]
             try:
-                problem = exercise.compare(case, expected, shown)
+                problem = exercise.compare(case, reference, shown)
             except Exception as exc:  # an output the comparison cannot handle is wrong
                 problem = f"the output could not be compared ({type(exc).__name__}: {exc})"
             if problem is None:
@@ -192,38 +202,90 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
                     problem = (f"the output is on {wrong[0]} but the inputs were on {record['device']}: "
                                "create results on the input's device (e.g. torch.zeros(..., "
                                "device=x.device)) so the code runs unchanged on a GPU")
+            if problem is None and exercise.inputs_unchanged and got.get("changed_inputs"):
+                problem = changed_problem(exercise, got["changed_inputs"])
         if problem is not None:
             verdict.passed = False
             # Only the first failing case is diagnosed: it is the one the message shows, and a
             # diagnosis reruns every known mistake on the case (whole training runs, for some).
-            examined = got["error"] is None and not verdict.failures
-            known = diagnose(exercise, case, expected, shown) if examined else []
+            examined = diagnose_mistakes and got["error"] is None and not verdict.failures
+            known = diagnose(exercise, case, reference, shown, got.get("changed_inputs") or []) if examined else []
             likely = ("this matches a known mistake, " + "; or ".join(f"{m.name}: {m.hint}" for m in known)
                       if known else None)
             verdict.failures.append(_failure_message(exercise, verdict.suite, i, len(expected_cases),
-                                                     case, expected, shown, problem, record.get("function"),
+                                                     case, reference, shown, problem, record.get("function"),
                                                      likely))
             note = f" ({case.note})" if case.note else ""
             verdict.briefs.append(f"case {i} of {len(expected_cases)}{note}: {hidden_problem(problem)}"
                                   + (f" ({likely})" if likely else ""))
             verdict.diagnoses.append([m.name for m in known] if examined else None)
+            if first_failure_only:
+                break
     return verdict
 
 
-def diagnose(exercise: Exercise, case: Case, expected, got) -> list:
+def argument_names(signature: str) -> list[str]:
+    """The parameter names of a contract line ``"name(a: (N, D), b, c=1) -> ..."``."""
+    start = signature.find("(")
+    depth, part, parts = 0, "", []
+    for ch in signature[start + 1:] if start >= 0 else "":
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(part)
+            part = ""
+        else:
+            part += ch
+    parts.append(part)
+    names = [re.match(r"\s*\**([A-Za-z_]\w*)", p) for p in parts]
+    return [m.group(1) for m in names if m]
+
+
+def changed_problem(exercise: Exercise, changed: list[str]) -> str:
+    """The sentence for a function that changed its inputs in place."""
+    names = argument_names(exercise.signature)
+    try:   # a contract line whose text has commas of its own ("dict of a, b") names no arguments
+        import inspect
+        if len(names) > len(inspect.signature(exercise.reference).parameters):
+            names = []
+    except (TypeError, ValueError):
+        names = []
+    shown = []
+    for c in changed[:5]:
+        if c.isdigit() and 1 <= int(c) <= len(names):
+            shown.append(f"`{names[int(c) - 1]}` (argument {c})")
+        elif c.isdigit():
+            shown.append(f"argument {c}")
+        else:
+            shown.append(f"`{c}`" if c.isidentifier() else "an argument")
+    what = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return (f"your function changed its input{'s' if len(shown) > 1 else ''} {what} in place: the caller's data is no longer what it "
+            "passed. Leave inputs unchanged: compute new tensors (x = x - m, not x -= m) or work on a "
+            "copy (x.clone()) before writing into it")
+
+
+def diagnose(exercise: Exercise, case: Case, expected, got, changed: list | tuple = ()) -> list:
     """The exercise's known mistakes (:class:`autograder.registry.Misconception`) whose output on
-    ``case`` equals ``got``, among those that are wrong on this case (a mistake that happens to
-    give the right answer here says nothing). Only called for an output that failed the case,
-    so a correct solution is never diagnosed."""
+    ``case`` equals ``got`` and that change the same inputs in place as the student's function
+    did (``changed``), among those that are wrong on this case (a mistake that happens to give
+    the right answer here, leaving the inputs alone, says nothing). Only called for an output
+    that failed the case, so a correct solution is never diagnosed. Each mistake runs on copies
+    of the inputs."""
     if expected is None:   # behavioural checks have no reference output to tell a mistake by
         return []
     matches = []
     for mistake in exercise.misconceptions:
         try:
-            out = sanitize(exercise.run(mistake.fn, case), [])   # as the record holds the student's output
-            if exercise.compare(case, expected, out) is None:
+            copy = Case(to_device(case.args, "cpu"), to_device(case.kwargs, "cpu"), case.note)
+            out = sanitize(exercise.run(mistake.fn, copy), [])   # as the record holds the student's output
+            its_changes = changed_inputs(case, copy) if exercise.inputs_unchanged else []
+            if exercise.compare(case, expected, out) is None and not its_changes:
                 continue
-            if _close(out, got) or exercise.compare(case, out, got) is None:
+            if sorted(its_changes) == sorted(changed) and (_close(out, got) or exercise.compare(case, out, got) is None):
                 matches.append(mistake)
         except Exception:   # a mistake that cannot run on this case tells nothing
             continue
@@ -257,6 +319,7 @@ _KINDS = [  # (pattern in a problem sentence, the kind of problem it is), first 
     (re.compile(r"^([^\n]{1,80}?) (?:has|have) shape [^\n]{0,200}? but should have shape"), "{0} {has} the wrong shape"),
     (re.compile(r"^([^\n]{1,80}?) (?:has|have) dtype [^\n]{0,80}? but should have dtype"), "{0} {has} the wrong dtype"),
     (re.compile(r"^the output is on [^\n]{0,200}? but the inputs were on"), "the output is on the wrong device"),
+    (re.compile(r"^your function changed its (inputs? [^\n]{1,200}?) in place"), "your function changed its {0} in place"),
     (re.compile(r"^([^\n]{1,80}?) contains? \d{1,12} non-finite"), "{0} {contains} NaN or infinite values"),
     (re.compile(r"^([^\n]{1,80}?) (?:is|are) wrong\b"), "{0} {has} wrong values"),
 ]

@@ -55,6 +55,12 @@ class Exercise:
         ``lecture_lib`` whose withheld functions only raise, so a submission that calls the
         reference scores 0 on that part; they are also what near-copies are looked for.
     misconceptions: the known mistakes (:class:`Misconception`) a failing output is compared with.
+    alternatives: correct readings of the contract other than the reference (other algorithms,
+        loops, dtypes inside), which the check must accept on every seed; with the
+        misconceptions, what ``python -m autograder audit`` runs over many secret seeds.
+    inputs_unchanged: the function must leave its inputs as it found them (the check fails a
+        correct output when an argument was changed in place); False where the contract lets
+        the function work in place (e.g. train the tensors it is given).
     """
 
     id: str
@@ -66,6 +72,8 @@ class Exercise:
     withholds: tuple[str, ...] = ()
     criterion: str | None = None
     misconceptions: tuple[Misconception, ...] = ()
+    alternatives: tuple[Callable, ...] = ()
+    inputs_unchanged: bool = True
 
     def cases(self, suite: str, seed: int | None = None) -> list[Case]:
         """The suite's cases, drawn from its fixed public seed, or from ``seed`` when given

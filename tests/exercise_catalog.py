@@ -1,6 +1,7 @@
 """The tests every unit's exercise catalogue gets: its correct alternatives pass both suites,
 each listed common mistake fails the hidden suite with a full message, and every registered
-exercise of those units has both lists."""
+exercise of those units has both lists. A few secret seeds each, serialized as in grading;
+``python -m autograder audit`` (``tests/test_audit.py``) runs the same lists over 200."""
 
 from __future__ import annotations
 
@@ -14,6 +15,20 @@ from autograder.registry import get_exercise
 #: from a fresh secret seed, so a check must hold on any seed, not only the public one (a
 #: case that failed the reference on 11 of 400 seeds once went unnoticed this way).
 SECRET_SEEDS = (20261207, 7_340_211_955, 31_337)
+
+
+def catalogue(prefixes: tuple[str, ...]) -> tuple[dict, dict, dict]:
+    """``(correct, mistakes, regression_seeds)`` for the exercises of those units that have a
+    reference (behavioural exercises have their own test modules): the product's alternatives
+    (``Exercise.alternatives``), its listed mistakes by name, and the secret seeds on which an
+    alternative once failed."""
+    from autograder.alternatives import regression_seeds
+    from autograder.registry import all_exercises
+
+    chosen = {e: ex for e, ex in all_exercises().items() if e.startswith(prefixes) and not ex.criterion}
+    return ({e: list(ex.alternatives) for e, ex in chosen.items() if ex.alternatives},
+            {e: {m.name: m.fn for m in ex.misconceptions} for e, ex in chosen.items() if ex.misconceptions},
+            {e: regression_seeds(e) for e in chosen if regression_seeds(e)})
 
 
 def verdict_on_seed(exercise: str, fn, seed: int):

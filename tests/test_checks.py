@@ -51,23 +51,48 @@ def test_stub_message_tells_the_student_what_to_do():
 
 
 def test_any_correct_implementation_passes():
-    alternatives = [
-        lambda x: torch.flatten(x, start_dim=1).to(torch.float32).div(255),
-        lambda x: x.view(len(x), 784).float() * (1 / 255),
-        lambda x: torch.stack([img.flatten() for img in x]).float() / 255.0,
-        lambda x: (x.float() / 255).reshape(x.shape[0], 28 * 28),
-    ]
+    alternatives = get_exercise(EX).alternatives
+    assert len(alternatives) >= 4
     for fn in alternatives:
         check(EX, fn, suite="hidden", quiet=True)
 
 
-def test_a_function_that_changes_its_input_is_judged_on_the_original():
-    def vandal(x):
-        out = x.reshape(len(x), -1).float() / 255
-        x.zero_()
+def test_a_function_that_changes_its_input_fails_and_is_told_so():
+    """The contract (stated before the first exercise of every notebook) says inputs are left
+    unchanged: a right output from a function that zeroes its input still fails, with a
+    message naming the argument, in the visible message and in the hidden brief."""
+    def vandal(images):
+        out = images.reshape(len(images), -1).float() / 255
+        images.zero_()
         return out
 
-    check(EX, vandal, suite="hidden", quiet=True)
+    with pytest.raises(CheckFailed, match=r"changed its input argument 1 in place|changed its input `images`"):
+        check(EX, vandal, suite="hidden")
+    verdict = judge(collect(EX, vandal, suite="hidden"))
+    assert not verdict.passed and "in place" in verdict.brief()
+    assert all(d is None or d == [] for d in verdict.diagnoses)  # no misconception claimed for it
+
+
+def test_inputs_may_change_where_the_contract_allows_it():
+    """``train_linear_ae`` may train U0 and V0 themselves (its text says so)."""
+    from autograder.alternatives.unit1 import _adam_in_place
+
+    assert not get_exercise("unit1.train_linear_ae").inputs_unchanged
+    check("unit1.train_linear_ae", _adam_in_place, quiet=True)
+
+
+def test_a_record_with_a_malformed_changed_inputs_list_is_refused():
+    record = collect(EX, images_to_vectors)
+    record["cases"][0]["changed_inputs"] = "1"
+    with pytest.raises(ValueError, match="changed_inputs"):
+        judge(record)
+
+
+def test_a_record_without_changed_inputs_is_judged_as_before():
+    record = collect(EX, images_to_vectors)
+    for case in record["cases"]:
+        del case["changed_inputs"]
+    assert judge(record).passed
 
 
 def test_tensor_subclasses_are_compared_as_plain_tensors():

@@ -1,6 +1,6 @@
 """What a check enforces is written where the student reads the exercise: every shape of the
 contract, the output's dtype, and (once per notebook, before the first exercise) the device
-rule. Checks compare dtypes and devices exactly, so a rule missing from the text would fail a
+rule and the rule that inputs are left unchanged. Checks compare dtypes and devices exactly, so a rule missing from the text would fail a
 student for something the notebook never asked."""
 
 from __future__ import annotations
@@ -63,3 +63,14 @@ def test_each_notebook_states_the_device_rule_before_its_first_exercise(unit):
                 and any(re.search(rf"^def {n}\(", "".join(c["source"]), re.M) for n in names))
     before = "\n".join("".join(c["source"]) for c in cells[:first] if c["cell_type"] == "markdown")
     assert re.search(r"device", before), f"{unit}: no word on devices before the first exercise"
+    # The checks fail a function that changes its inputs in place (Exercise.inputs_unchanged).
+    assert re.search(r"unchanged", before) and re.search(r"in-place|in place", before), \
+        f"{unit}: no word before the first exercise on leaving inputs unchanged (no in-place changes)"
+
+
+def test_an_exercise_that_may_change_its_inputs_says_so():
+    for exercise_id, exercise in EXERCISES.items():
+        if exercise.criterion or exercise.inputs_unchanged:
+            continue
+        text = exercise_text(_notebook(exercise_id.split(".")[0]), _function(exercise_id))
+        assert re.search(r"in place", text), f"{exercise_id} may change its inputs, but its text does not say so"

@@ -54,7 +54,10 @@ Exercises (17 points): `q_from_v` (1), `policy_evaluation` (2), `value_iteration
 
 Every function you write returns its results **on the device of its inputs** (the checks run on
 the GPU when there is one: create new tensors with `device=x.device`) and in the dtype each
-exercise states; the checks compare both exactly.
+exercise states; the checks compare both exactly. They also leave their **inputs unchanged**: no
+in-place changes to an argument (`x -= m`, `x[i] = ...`, `x.add_(...)`); compute new tensors, or
+work on a copy (`x.clone()`). The checks fail a function that changes its inputs, unless an
+exercise says it may.
 """)
 
 code("imports", r"""

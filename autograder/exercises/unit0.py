@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 
 from autograder.compare import compare_tensors
+from autograder.alternatives.unit0 import ALTERNATIVES
 from autograder.misconceptions.unit0 import MISCONCEPTIONS
 from autograder.registry import Case, Exercise, register
 from lecture_lib.data import images_to_vectors
@@ -64,6 +65,7 @@ def compare(case: Case, expected: torch.Tensor, got) -> str | None:
 IMAGES_TO_VECTORS = register(Exercise(
     id="unit0.images_to_vectors",
     misconceptions=MISCONCEPTIONS["unit0.images_to_vectors"],
+    alternatives=tuple(ALTERNATIVES["unit0.images_to_vectors"]),
     withholds=('lecture_lib.data.images_to_vectors',),
     signature="images_to_vectors(images: uint8 (N, 28, 28), values 0..255) -> float32 (N, 784), "
               "values pixel / 255, on the input's device",

@@ -25,6 +25,7 @@ from __future__ import annotations
 import torch
 
 from autograder.compare import compare_tensors, compare_tuple, describe
+from autograder.alternatives.unit1 import ALTERNATIVES
 from autograder.misconceptions.unit1 import MISCONCEPTIONS
 from autograder.registry import Case, Exercise, register
 from autograder_kernel.runners import with_grads
@@ -109,6 +110,7 @@ def _pca_fit_compare(case: Case, expected, got) -> str | None:
 PCA_FIT = register(Exercise(
     id="unit1.pca_fit",
     misconceptions=MISCONCEPTIONS["unit1.pca_fit"],
+    alternatives=tuple(ALTERNATIVES["unit1.pca_fit"]),
     withholds=('lecture_lib.pca.fit_pca',),
     signature="pca_fit(X: (N, D), k) -> (mean (D,), components (k, D) orthonormal rows by decreasing "
               "variance, explained_variance (k,) = eigenvalues of (X-mean)^T (X-mean) / N), X's dtype",
@@ -145,6 +147,7 @@ def _reconstruct_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 PCA_RECONSTRUCT = register(Exercise(
     id="unit1.pca_reconstruct",
     misconceptions=MISCONCEPTIONS["unit1.pca_reconstruct"],
+    alternatives=tuple(ALTERNATIVES["unit1.pca_reconstruct"]),
     withholds=('lecture_lib.pca.pca_encode', 'lecture_lib.pca.pca_reconstruct'),
     signature="pca_reconstruct(X: (N, D), mean: (D,), components: (k, D)) -> (N, D): "
               "mean + (X - mean) V^T V, the inputs' dtype",
@@ -175,6 +178,7 @@ def _ae_loss_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 LINEAR_AE_LOSS = register(Exercise(
     id="unit1.linear_ae_loss",
     misconceptions=MISCONCEPTIONS["unit1.linear_ae_loss"],
+    alternatives=tuple(ALTERNATIVES["unit1.linear_ae_loss"]),
     withholds=('lecture_lib.autoencoder.linear_ae_loss', 'lecture_lib.autoencoder.linear_ae_loss_from_covariance'),
     signature="linear_ae_loss(X: (N, D) centred, U: (D, K), V: (K, D)) -> scalar: mean over the N rows "
               "of ||x - U V x||^2 (summed over D), differentiable in U and V",
@@ -204,6 +208,13 @@ def _angles_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
         a = rnd(7, 3)
         cases += [
             Case((a, a @ rnd(3, 3)), note="the same subspace in another (non-orthonormal) basis"),
+            # The same subspace again, five more ways: rounding pushes some cosine above 1 in most
+            # of them (measured: 60-91% each), so arccos without the clamp gives NaN on some case
+            # of every secret seed (all six escape together on about 3 seeds in 100,000).
+            *(Case((b, b @ rnd(k, k)), note=f"the same {k}-D subspace of {d}-D space in another basis")
+              for d, k in ((12, 6), (30, 8), (20, 5)) for b in (rnd(d, k),)),
+            *(Case((b, b.clone()), note=f"the same basis twice ({d} x {k})") for d, k in ((12, 6),) for b in (rnd(d, k),)),
+            Case((rnd(6, 6), rnd(6, 6)), note="two bases of the whole 6-D space: all angles zero"),
             Case((e[:, :2], e[:, 2:]), note="orthogonal planes"),
             Case((torch.cat([shared, rnd(6, 1)], 1), torch.cat([shared, rnd(6, 2)], 1)),
                  note="two subspaces sharing a plane"),
@@ -216,6 +227,7 @@ def _angles_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 PRINCIPAL_ANGLES = register(Exercise(
     id="unit1.principal_angles",
     misconceptions=MISCONCEPTIONS["unit1.principal_angles"],
+    alternatives=tuple(ALTERNATIVES["unit1.principal_angles"]),
     withholds=('lecture_lib.pca.principal_angles',),
     signature="principal_angles(A: (D, k1), B: (D, k2)) -> (min(k1, k2),) angles in radians, ascending "
               "(A, B: any bases of the two subspaces)",
@@ -300,7 +312,9 @@ def _loop_compare(case: Case, expected, got) -> str | None:
 
 TRAIN_LINEAR_AE = register(Exercise(
     id="unit1.train_linear_ae",
+    inputs_unchanged=False,   # "you may train U0 and V0 themselves or copies of them"
     misconceptions=MISCONCEPTIONS["unit1.train_linear_ae"],
+    alternatives=tuple(ALTERNATIVES["unit1.train_linear_ae"]),
     withholds=('lecture_lib.autoencoder.train_linear_ae',),
     signature="train_linear_ae(X: (N, D) centred, U0: (D, K), V0: (K, D), steps, lr) -> (U (D, K), V (K, D), "
               "losses: list of steps Python floats, losses[0] the loss at (U0, V0)); full-batch Adam(lr) on "

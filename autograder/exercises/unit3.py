@@ -36,6 +36,7 @@ from __future__ import annotations
 import torch
 
 from autograder.compare import compare_tensors, compare_tuple
+from autograder.alternatives.unit3 import ALTERNATIVES
 from autograder.misconceptions.unit3 import MISCONCEPTIONS
 from autograder.registry import Case, Exercise, register
 from autograder_kernel.runners import with_grads
@@ -67,6 +68,7 @@ def _logits_cases(gen: torch.Generator, hidden: bool, with_rewards: bool) -> lis
 SCORE_FUNCTION = register(Exercise(
     id="unit3.score_function_logits",
     misconceptions=MISCONCEPTIONS["unit3.score_function_logits"],
+    alternatives=tuple(ALTERNATIVES["unit3.score_function_logits"]),
     withholds=('lecture_lib.policy_gradient.score_function_logits',),
     signature="score_function_logits(logits: (B, K), actions: (B,) int64) -> (B, K): "
               "d log pi(a|x) / d logits = onehot(a) - softmax(logits)",
@@ -92,6 +94,7 @@ def _loss_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 REINFORCE_LOSS = register(Exercise(
     id="unit3.reinforce_loss",
     misconceptions=MISCONCEPTIONS["unit3.reinforce_loss"],
+    alternatives=tuple(ALTERNATIVES["unit3.reinforce_loss"]),
     withholds=('lecture_lib.policy_gradient.reinforce_loss',),
     signature="reinforce_loss(log_probs: (B,), weights: (B,)) -> scalar: -mean(weights * log_probs), "
               "weights treated as constants (no gradient flows into them)",
@@ -120,6 +123,7 @@ def _loo_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 LEAVE_ONE_OUT = register(Exercise(
     id="unit3.leave_one_out_advantages",
     misconceptions=MISCONCEPTIONS["unit3.leave_one_out_advantages"],
+    alternatives=tuple(ALTERNATIVES["unit3.leave_one_out_advantages"]),
     withholds=('lecture_lib.policy_gradient.leave_one_out_baseline',),
     signature="leave_one_out_advantages(rewards: (S, B), S >= 2) -> (S, B): r[i, b] minus the mean of the "
               "other S - 1 rewards for input b",
@@ -145,6 +149,7 @@ def _optimal_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 OPTIMAL_CONSTANT = register(Exercise(
     id="unit3.optimal_constant_baseline",
     misconceptions=MISCONCEPTIONS["unit3.optimal_constant_baseline"],
+    alternatives=tuple(ALTERNATIVES["unit3.optimal_constant_baseline"]),
     withholds=('lecture_lib.policy_gradient.optimal_constant_baseline',),
     signature="optimal_constant_baseline(rewards: (B,), score_sq_norms: (B,)) -> scalar: "
               "sum(r * |g|^2) / sum(|g|^2)",
@@ -236,6 +241,7 @@ def _step_compare(case, expected, got):
 REINFORCE_STEP = register(Exercise(
     id="unit3.reinforce_step",
     misconceptions=MISCONCEPTIONS["unit3.reinforce_step"],
+    alternatives=tuple(ALTERNATIVES["unit3.reinforce_step"]),
     withholds=('lecture_lib.policy_gradient.reinforce_step',),
     signature="reinforce_step(policy, optimizer, x: (B, D), labels: (B,), gumbel: (S, B, K), baseline, "
               "reward=(r_correct, r_wrong)) -> (loss, mean reward): a = argmax(policy(x) + gumbel) (S, B); "

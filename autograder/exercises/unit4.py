@@ -43,6 +43,7 @@ from __future__ import annotations
 import torch
 
 from autograder.compare import compare_tensors, seeds_passed
+from autograder.alternatives.unit4 import ALTERNATIVES
 from autograder.misconceptions.unit4 import MISCONCEPTIONS
 from autograder.registry import Case, Exercise, register
 from autograder_kernel.unit4_runners import cartpole_run, weights_run
@@ -75,6 +76,10 @@ def _return_cases(gen: torch.Generator, hidden: bool, with_gamma: bool) -> list[
             case((7,), "one-step episodes", dones=torch.ones(7, dtype=torch.long)),
             case((200, 8), "200 steps of 8 environments", p_done=0.05),
             case((9,), "episodes of 1, 3 and 5 steps", dones=torch.tensor([1, 0, 0, 1, 0, 0, 0, 0, 1])),
+            case((1,), "a single step (T = 1) that ends its episode", dones=torch.ones(1, dtype=torch.long)),
+            case((1,), "a single step (T = 1), the episode goes on", dones=torch.zeros(1, dtype=torch.long)),
+            case((1, 4), "one step (T = 1) of 4 environments"),
+            case((6, 1), "6 steps of a single environment, shape (6, 1)"),
         ]
         if with_gamma:
             cases += [case((8,), "gamma = 1: reward-to-go", gamma=1.0),
@@ -86,6 +91,7 @@ def _return_cases(gen: torch.Generator, hidden: bool, with_gamma: bool) -> list[
 DISCOUNTED = register(Exercise(
     id="unit4.discounted_returns",
     misconceptions=MISCONCEPTIONS["unit4.discounted_returns"],
+    alternatives=tuple(ALTERNATIVES["unit4.discounted_returns"]),
     withholds=('lecture_lib.returns.discounted_returns', 'lecture_lib.returns.reward_to_go'),
     signature="discounted_returns(rewards: (T,) or (T, N), dones: same shape, gamma) -> same shape: "
               "G_t = r_t + gamma * (1 - done_t) * G_{t+1}",
@@ -97,6 +103,7 @@ DISCOUNTED = register(Exercise(
 TOTAL = register(Exercise(
     id="unit4.total_returns",
     misconceptions=MISCONCEPTIONS["unit4.total_returns"],
+    alternatives=tuple(ALTERNATIVES["unit4.total_returns"]),
     withholds=('lecture_lib.returns.total_returns',),
     signature="total_returns(rewards: (T,) or (T, N), dones: same shape) -> same shape: every step gets "
               "the sum of its episode's rewards",
@@ -119,6 +126,7 @@ def _standardize_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 STANDARDIZE = register(Exercise(
     id="unit4.standardize",
     misconceptions=MISCONCEPTIONS["unit4.standardize"],
+    alternatives=tuple(ALTERNATIVES["unit4.standardize"]),
     withholds=('lecture_lib.returns.standardize',),
     signature="standardize(x) -> like x: (x - mean) / (std + 1e-8) over all elements, population std "
               "(unbiased=False)",
@@ -213,6 +221,7 @@ def _weights_compare(case: Case, expected, got) -> str | None:
 POLICY_WEIGHTS = register(Exercise(
     id="unit4.policy_weights",
     misconceptions=MISCONCEPTIONS["unit4.policy_weights"],
+    alternatives=tuple(ALTERNATIVES["unit4.policy_weights"]),
     withholds=("lecture_lib.rl.policy_weights",),
     signature="policy_weights(batch: EpisodeBatch, variant, gamma, value) -> (weights (S,), targets (S,) or "
               "None): the weight of each log-probability for the variant; value variants bootstrap "

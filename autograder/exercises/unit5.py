@@ -48,8 +48,8 @@ own table.
     reach the target network, or flow twice through a shared one); the online network in the
     target; bootstrapping after termination; the max over Q(s, .) instead of the taken action;
     the squared error instead of Huber.
-Fair secret seeds (``tools/measure_secret_seeds.py --prefix unit5. --seeds 200 --first 5000``,
-2026-12-07): every catalogued alternative (``tests/catalog_unit5.py``) passes and every listed
+Fair secret seeds (200 of them, 2026-12-07; ``python -m autograder audit`` reruns it): every
+alternative (``autograder/alternatives/unit5.py``) passes and every listed
 mistake fails on all 200 hidden suites, after ``slow_mdp`` was added (before it, "a fixed 50
 sweeps" passed policy evaluation on 51 of 200 seeds).
 
@@ -77,6 +77,7 @@ from __future__ import annotations
 import torch
 
 from autograder.compare import compare_tensors, seeds_passed
+from autograder.alternatives.unit5 import ALTERNATIVES
 from autograder.misconceptions.unit5 import MISCONCEPTIONS
 from autograder.registry import Case, Exercise, register
 from autograder_kernel.unit5_runners import cliff_run, dqn_loss_run, episodes_run
@@ -161,6 +162,7 @@ def _q_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 Q_FROM_V = register(Exercise(
     id="unit5.q_from_v",
     misconceptions=MISCONCEPTIONS["unit5.q_from_v"],
+    alternatives=tuple(ALTERNATIVES["unit5.q_from_v"]),
     withholds=("lecture_lib.mdp.q_from_v",),
     signature="q_from_v(P (S, A, S), R (S, A), terminal (S,) bool, V (S,), gamma) -> Q (S, A): "
               "R + gamma * sum_s' P[s, a, s'] * (1 - terminal[s']) * V[s']",
@@ -200,6 +202,7 @@ def _evaluation_reference(P, R, terminal, policy, gamma, tol):
 POLICY_EVALUATION = register(Exercise(
     id="unit5.policy_evaluation",
     misconceptions=MISCONCEPTIONS["unit5.policy_evaluation"],
+    alternatives=tuple(ALTERNATIVES["unit5.policy_evaluation"]),
     withholds=("lecture_lib.mdp.policy_evaluation", "lecture_lib.mdp.policy_evaluation_exact",
                "lecture_lib.mdp.bellman_expectation_backup", "lecture_lib.mdp.q_from_v"),
     signature="policy_evaluation(P, R, terminal, policy (S, A), gamma, tol) -> V (S,): repeat the expectation "
@@ -265,6 +268,7 @@ def _vi_compare(case: Case, expected, got) -> str | None:
 VALUE_ITERATION = register(Exercise(
     id="unit5.value_iteration",
     misconceptions=MISCONCEPTIONS["unit5.value_iteration"],
+    alternatives=tuple(ALTERNATIVES["unit5.value_iteration"]),
     withholds=("lecture_lib.mdp.value_iteration", "lecture_lib.mdp.bellman_optimality_backup",
                "lecture_lib.mdp.policy_iteration", "lecture_lib.mdp.q_from_v"),
     signature="value_iteration(P, R, terminal, gamma, tol) -> (V (S,), policy (S,) long): optimality backups "
@@ -293,6 +297,7 @@ def _eps_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 EPSILON_GREEDY = register(Exercise(
     id="unit5.epsilon_greedy_probs",
     misconceptions=MISCONCEPTIONS["unit5.epsilon_greedy_probs"],
+    alternatives=tuple(ALTERNATIVES["unit5.epsilon_greedy_probs"]),
     withholds=("lecture_lib.td.epsilon_greedy_probs",),
     signature="epsilon_greedy_probs(q (..., A), epsilon) -> (..., A): epsilon / A everywhere plus (1 - epsilon) / k "
               "on each of the k maximizers; q's dtype",
@@ -325,6 +330,7 @@ def _target_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 TD_TARGETS = register(Exercise(
     id="unit5.td_targets",
     misconceptions=MISCONCEPTIONS["unit5.td_targets"],
+    alternatives=tuple(ALTERNATIVES["unit5.td_targets"]),
     withholds=("lecture_lib.td.td_targets", "lecture_lib.td.sarsa_target", "lecture_lib.td.q_learning_target",
                "lecture_lib.dqn.dqn_targets"),
     signature="td_targets(rewards (B,), q_next (B, A), next_actions (B,), terminated (B,) bool, gamma, method) -> (B,): "
@@ -372,6 +378,7 @@ def _mc_reference(episodes, n_states, gamma, first_visit):
 MONTE_CARLO = register(Exercise(
     id="unit5.monte_carlo_prediction",
     misconceptions=MISCONCEPTIONS["unit5.monte_carlo_prediction"],
+    alternatives=tuple(ALTERNATIVES["unit5.monte_carlo_prediction"]),
     withholds=("lecture_lib.td.monte_carlo_prediction",),
     signature="monte_carlo_prediction(episodes: list of Episode, n_states, gamma, first_visit) -> V (n_states,) "
               "float64: the average of the returns after each (first) visit; 0 where never visited",
@@ -403,6 +410,7 @@ def _td0_reference(episodes, n_states, gamma, alpha):
 TD0 = register(Exercise(
     id="unit5.td0_prediction",
     misconceptions=MISCONCEPTIONS["unit5.td0_prediction"],
+    alternatives=tuple(ALTERNATIVES["unit5.td0_prediction"]),
     withholds=("lecture_lib.td.td0_prediction", "lecture_lib.td.td0_target"),
     signature="td0_prediction(episodes: list of Episode, n_states, gamma, alpha) -> V (n_states,) float64: from V = 0, "
               "V(s_t) += alpha (r_t + gamma c V(s_{t+1}) - V(s_t)) after every step; c = 0 only after termination",
@@ -467,6 +475,7 @@ def _dqn_compare(case: Case, expected, got) -> str | None:
 DQN_LOSS = register(Exercise(
     id="unit5.dqn_loss",
     misconceptions=MISCONCEPTIONS["unit5.dqn_loss"],
+    alternatives=tuple(ALTERNATIVES["unit5.dqn_loss"]),
     withholds=("lecture_lib.dqn.dqn_loss", "lecture_lib.dqn.dqn_targets"),
     signature="dqn_loss(q_net, target_net, batch: dict of obs, actions, rewards, next_obs, terminated, gamma) -> "
               "0-dim tensor: mean smooth_l1(Q(s, a), r + gamma (1 - terminated) max_a' Q_target(s', a')), no gradient "

@@ -23,6 +23,14 @@ def _svd_pca(X, k, *, center=True, ddof=0, use_s=False, left=False):
     return m, comps, var[:k]
 
 
+def _centred_in_place(X, k):
+    """Right numbers, but ``X -= mean`` changes the caller's data."""
+    m = X.mean(0)
+    X -= m
+    _, s, vh = torch.linalg.svd(X, full_matrices=False)
+    return m, vh[:k], (s ** 2 / len(X))[:k]
+
+
 def _eigh_pca(X, k, *, ascending=False, columns=False):
     m = X.mean(0)
     C = (X - m).T @ (X - m) / len(X)
@@ -33,12 +41,13 @@ def _eigh_pca(X, k, *, ascending=False, columns=False):
     return m, (comps if columns else comps.T.contiguous()), w[-k:].flip(0)
 
 
-def _angles(A, B, *, ortho=True, degrees=False, cosines=False, descending=False, eig=False):
+def _angles(A, B, *, ortho=True, degrees=False, cosines=False, descending=False, eig=False, clamp=True):
     qa, qb = (torch.linalg.qr(A)[0], torch.linalg.qr(B)[0]) if ortho else (A, B)
     if eig:
         c = torch.linalg.eigvalsh(qa.T @ qb @ qb.T @ qa).clamp(0, 1)[-min(A.shape[1], B.shape[1]):]
     else:
-        c = torch.linalg.svdvals(qa.T @ qb).clamp(-1, 1)
+        c = torch.linalg.svdvals(qa.T @ qb)
+        c = c.clamp(-1, 1) if clamp else c
     if cosines:
         return c
     ang = torch.arccos(c).sort(descending=descending).values
@@ -94,6 +103,7 @@ _RAW = {
         "divisor N - 1": lambda X, k: _svd_pca(X, k, ddof=1),
         "singular values as variances": lambda X, k: _svd_pca(X, k, use_s=True),
         "left singular vectors": lambda X, k: _svd_pca(X, k, left=True),
+        "X centred in place": lambda X, k: _centred_in_place(X, k),
     },
     "unit1.pca_reconstruct": {
         "no centring": lambda X, m, V: m + X @ V.T @ V,
@@ -114,6 +124,7 @@ _RAW = {
         "cosines": lambda A, B: _angles(A, B, cosines=True),
         "descending": lambda A, B: _angles(A, B, descending=True),
         "eigenvalues without the square root": lambda A, B: _angles(A, B, eig=True),
+        "no clamp before arccos": lambda A, B: _angles(A, B, clamp=False),
     },
     "unit1.train_linear_ae": {
         "only V trained (U never in the optimizer)": _variant(train="V"),
@@ -143,6 +154,8 @@ HINTS = {
             'the variances are the squared singular values divided by N',
         'left singular vectors':
             'the principal directions are the right singular vectors (rows of Vh)',
+        'X centred in place':
+            'leave X unchanged: compute Xc = X - mean instead of X -= mean (the caller still needs X)',
     },
     'unit1.pca_reconstruct': {
         'no centring':
@@ -177,6 +190,9 @@ HINTS = {
             'return the angles in ascending order',
         'eigenvalues without the square root':
             'the cosines are the singular values of Qa^T Qb (square roots of the eigenvalues of Qa^T Qb Qb^T Qa)',
+        'no clamp before arccos':
+            'clamp the cosines to [-1, 1] before torch.arccos: for (nearly) the same subspace rounding pushes '
+            'a cosine a hair above 1, and arccos of it is NaN',
     },
     'unit1.train_linear_ae': {
         'only V trained (U never in the optimizer)':

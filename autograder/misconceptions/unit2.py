@@ -110,6 +110,7 @@ _RAW = {
         "detached mu": lambda mu, lv, eps: mu.detach() + torch.exp(0.5 * lv) * eps,
         "detached sigma": lambda mu, lv, eps: mu + torch.exp(0.5 * lv).detach() * eps,
         "sqrt(logvar)": lambda mu, lv, eps: mu + lv.sqrt() * eps,
+        "logvar clamped to [-10, 10]": lambda mu, lv, eps: mu + torch.exp(0.5 * lv.clamp(-10, 10)) * eps,
     },
     "unit2.negative_elbo_bernoulli": {
         "logits as probabilities": lambda *a: _bern(*a, probs=True),
@@ -190,6 +191,8 @@ HINTS = {
             'keep sigma in the graph: gradients must reach logvar through z',
         'sqrt(logvar)':
             'sigma = exp(logvar / 2), not sqrt(logvar)',
+        'logvar clamped to [-10, 10]':
+            'use sigma = exp(logvar / 2) for every logvar: clamping changes z and stops the gradient outside the range',
     },
     'unit2.negative_elbo_bernoulli': {
         'logits as probabilities':

@@ -115,6 +115,8 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
          lambda r, d, gamma: _returns_wrong(r, d, gamma, mistake="forwards")),
         ("total return", "the discounted return from step t on, not the episode's total",
          lambda r, d, gamma: _total_loop(r, d)),
+        ("size-1 dimensions squeezed away", "keep the input's shape: a (T, 1) or (1, N) batch, or T = 1, is a "
+         "valid input (no .squeeze())", lambda r, d, gamma: _returns_loop(r.squeeze(), d.squeeze(), gamma)),
     ),
     "unit4.total_returns": mistakes(
         ("reward-to-go", "every step of an episode gets the same number: the episode's whole total",
@@ -123,6 +125,8 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
          lambda r, d: r.sum(0, keepdim=True).expand_as(r).clone()),
         ("merged episodes", "an episode ends where done_t = 1: start a new total after it",
          lambda r, d: _total_loop(r, torch.zeros_like(d))),
+        ("size-1 dimensions squeezed away", "keep the input's shape: a (T, 1) or (1, N) batch, or T = 1, is a "
+         "valid input (no .squeeze())", lambda r, d: _total_loop(r.squeeze(), d.squeeze())),
     ),
     "unit4.standardize": mistakes(
         ("not centred", "subtract the mean before dividing by the standard deviation",
@@ -131,6 +135,8 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
          lambda x: (x - x.mean()) / (x.var(unbiased=False) + 1e-8)),
         ("per column", "standardize over all elements together, not per column",
          lambda x: (x - x.mean(0)) / (x.std(0, unbiased=False) + 1e-8)),
+        ("standardized in place", "return a new tensor and leave x unchanged (x - mean, not x.sub_(mean)): "
+         "the caller still needs the raw values", lambda x: x.sub_(x.mean()).div_(x.std(unbiased=False) + 1e-8)),
     ),
     "unit4.policy_weights": mistakes(
         ("truncation treated as terminal (no bootstrap)", "at a time-limit cut add gamma * V(next_obs) to the last "

@@ -1,6 +1,4 @@
-"""Unit 3's training-method exercises: correct alternatives (``CORRECT``: exercise id -> list
-of functions), merged into the unit's catalogue test (``tests/test_exercises_units34.py``); the
-listed mistakes live in the product (``autograder/misconceptions/unit3.py``).
+"""Unit 3's correct alternatives (see :mod:`autograder.alternatives`).
 
 ``unit3.reinforce_step``: each alternative reads the contract another way (cross-entropy of
 the sampled digit or ``Categorical.log_prob`` instead of ``log_softmax.gather``; sum / (S B)
@@ -13,6 +11,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+
+def _onehot(a, k):
+    return F.one_hot(a, k).to(torch.float32)
 
 
 def _rewards(actions, labels, reward, dtype):
@@ -65,6 +67,17 @@ def step_distribution(policy, optimizer, x, labels, gumbel, baseline, reward=(1.
     return loss.detach(), r.mean()
 
 
-CORRECT: dict = {
+ALTERNATIVES = {
+    "unit3.score_function_logits": [
+        lambda l, a: _onehot(a, l.shape[-1]) - torch.softmax(l, -1),
+        lambda l, a: torch.autograd.functional.jacobian(
+            lambda z: torch.log_softmax(z, -1).gather(1, a[:, None]).sum(), l)],
+    "unit3.reinforce_loss": [lambda lp, w: -(w.detach() * lp).mean(),
+                             lambda lp, w: -torch.mean(lp * w.detach().clone())],
+    "unit3.leave_one_out_advantages": [
+        lambda r: r - (r.sum(0, keepdim=True) - r) / (r.shape[0] - 1),
+        lambda r: r.shape[0] / (r.shape[0] - 1) * (r - r.mean(0, keepdim=True))],
+    "unit3.optimal_constant_baseline": [lambda r, g2: (r * g2).sum() / g2.sum(),
+                                        lambda r, g2: torch.dot(r, g2) / g2.sum()],
     "unit3.reinforce_step": [step_gather, step_cross_entropy, step_distribution],
 }

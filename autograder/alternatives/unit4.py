@@ -1,17 +1,16 @@
-"""Unit 4's training-method exercises: correct alternatives (``CORRECT``: exercise id -> list
-of functions), merged into the unit's catalogue test (``tests/test_exercises_units34.py``); the
-listed mistakes live in the product (``autograder/misconceptions/unit4.py``), whose
-``weights_loop`` with its default switches is also one of the correct readings.
+"""Unit 4's correct alternatives (see :mod:`autograder.alternatives`). ``weights_loop`` of
+:mod:`autograder.misconceptions.unit4` with its default switches is one of the correct readings.
 
-``unit4.reinforce_iteration`` is behavioural (each run trains CartPole on up to three seeds),
-so its catalogue lives in ``tests/test_cartpole_exercise.py``, which measures it separately.
+``unit4.reinforce_iteration`` is behavioural (each run trains CartPole on up to three seeds):
+its catalogue lives in ``tests/test_cartpole_exercise.py`` and is measured separately
+(``tools/measure_cartpole_check.py``).
 """
 
 from __future__ import annotations
 
 import torch
 
-from autograder.misconceptions.unit4 import weights_loop
+from autograder.misconceptions.unit4 import _returns_loop, _total_loop, weights_loop
 
 
 def weights_vectorized(batch, variant, gamma, value):
@@ -36,4 +35,10 @@ def weights_vectorized(batch, variant, gamma, value):
     return adv.clone(), g.clone()
 
 
-CORRECT = {"unit4.policy_weights": [weights_loop, weights_vectorized]}
+ALTERNATIVES = {
+    "unit4.discounted_returns": [_returns_loop],
+    "unit4.total_returns": [_total_loop],
+    "unit4.standardize": [lambda x: (x - x.mean()) / (x.std(unbiased=False) + 1e-8),
+                          lambda x: (x - x.mean()) / (x.var(unbiased=False).sqrt() + 1e-8)],
+    "unit4.policy_weights": [weights_loop, weights_vectorized],
+}

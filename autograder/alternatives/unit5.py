@@ -1,14 +1,13 @@
-"""Unit 5's exercises: correct alternatives (``CORRECT``: exercise id -> list of functions) and
-the listed mistakes (``MISTAKES``: exercise id -> {name: function}), for
-``tests/test_exercises_unit5.py``. The mistakes live in the product
-(``autograder/misconceptions/unit5.py``), where the checks use them to name a student's mistake."""
+"""Unit 5's correct alternatives (see :mod:`autograder.alternatives`).
+
+``unit5.q_learning`` is behavioural (each run trains on CliffWalking): its catalogue lives in
+``tests/test_qlearning_exercise.py`` and is measured separately (``tools/measure_cliff_check.py``).
+"""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-
-from autograder.misconceptions.unit5 import MISCONCEPTIONS
 
 # ----------------------------------------------------------------- q_from_v
 
@@ -28,8 +27,6 @@ def q_loops(P, R, terminal, V, gamma):
 
 def q_einsum(P, R, terminal, V, gamma):
     return R + gamma * torch.einsum("sat,t->sa", P, torch.where(terminal, torch.zeros_like(V), V))
-
-
 
 
 # ----------------------------------------------------------------- policy evaluation
@@ -56,8 +53,6 @@ def evaluation_solve(P, R, terminal, policy, gamma, tol):
     P_pi = torch.einsum("sa,sat->st", policy, P) * live[None, :]
     r_pi = (policy * R).sum(1)
     return torch.linalg.solve(torch.eye(len(r_pi), dtype=R.dtype) - gamma * P_pi, r_pi)
-
-
 
 
 # ----------------------------------------------------------------- value iteration
@@ -94,10 +89,6 @@ def vi_last_maximizer(P, R, terminal, gamma, tol):
     return V, (A - 1 - Q.flip(1).argmax(1)).long()
 
 
-
-
-
-
 # ----------------------------------------------------------------- epsilon-greedy
 
 
@@ -118,8 +109,6 @@ def eps_where(q, epsilon):
     return torch.where(is_max, epsilon / q.shape[-1] + (1 - epsilon) / k, torch.full_like(q, epsilon / q.shape[-1]))
 
 
-
-
 # ----------------------------------------------------------------- SARSA / Q-learning targets
 
 
@@ -138,8 +127,6 @@ def targets_loop(rewards, q_next, next_actions, terminated, gamma, method):
 def targets_where(rewards, q_next, next_actions, terminated, gamma, method):
     boot = q_next[torch.arange(len(rewards)), next_actions] if method == "sarsa" else q_next.amax(1)
     return torch.where(terminated, rewards, rewards + gamma * boot)
-
-
 
 
 # ----------------------------------------------------------------- Monte Carlo
@@ -180,8 +167,6 @@ def mc_first_index(episodes, n_states, gamma, first_visit):
     return torch.where(counts > 0, sums / counts.clamp(min=1), torch.zeros_like(sums))
 
 
-
-
 # ----------------------------------------------------------------- TD(0)
 
 
@@ -207,8 +192,6 @@ def td0_python_floats(episodes, n_states, gamma, alpha):
     return torch.tensor(V, dtype=torch.float64)
 
 
-
-
 # ----------------------------------------------------------------- the DQN loss
 
 
@@ -226,11 +209,7 @@ def dqn_huber_loss_fn(q_net, target_net, batch, gamma):
     return F.huber_loss(q, y, delta=1.0)
 
 
-
-
-
-
-CORRECT = {
+ALTERNATIVES = {
     "unit5.q_from_v": [q_loops, q_einsum],
     "unit5.policy_evaluation": [evaluation_in_place, evaluation_solve],
     "unit5.value_iteration": [vi_in_place, vi_last_maximizer],
@@ -240,5 +219,3 @@ CORRECT = {
     "unit5.td0_prediction": [td0_loop, td0_python_floats],
     "unit5.dqn_loss": [dqn_huber_by_hand, dqn_huber_loss_fn],
 }
-
-MISTAKES = {exercise_id: {m.name: m.fn for m in mistakes} for exercise_id, mistakes in MISCONCEPTIONS.items()}

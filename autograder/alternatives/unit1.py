@@ -1,6 +1,4 @@
-"""Unit 1's training-method exercises: correct alternatives (``CORRECT``: exercise id -> list
-of functions), merged into the unit's catalogue test (``tests/test_exercises_units12.py``); the
-listed mistakes live in the product (``autograder/misconceptions/unit1.py``).
+"""Unit 1's correct alternatives (see :mod:`autograder.alternatives`).
 
 ``unit1.train_linear_ae(X, U0, V0, steps, lr) -> (U, V, losses)`` is judged by what it finds:
 the column space of U against PCA's subspace (principal angles), the loss reached against
@@ -14,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from autograder.misconceptions.unit1 import _loss
+from autograder.misconceptions.unit1 import _angles, _eigh_pca, _loss, _svd_pca
 
 
 def _adam_on_copies(X, U0, V0, steps, lr):
@@ -82,6 +80,17 @@ def _float64_inside(X, U0, V0, steps, lr):
     return U.detach().to(X.dtype), V.detach().to(X.dtype), losses
 
 
-CORRECT: dict = {
+ALTERNATIVES = {
+    "unit1.pca_fit": [_svd_pca, _eigh_pca,
+                      lambda X, k: tuple(v.to(X.dtype) for v in _svd_pca(X.double(), k))],
+    "unit1.pca_reconstruct": [lambda X, m, V: m + (X - m) @ V.T @ V,
+                              lambda X, m, V: torch.from_numpy(m.cpu().numpy() + (X - m).cpu().numpy()
+                                                               @ V.cpu().numpy().T @ V.cpu().numpy()).to(X.device),
+                              lambda X, m, V: (X - m) @ (V.T @ V) + m],
+    "unit1.linear_ae_loss": [lambda X, U, V: ((X - X @ V.T @ U.T) ** 2).sum(1).mean(),
+                             lambda X, U, V: (((X - X.mean(0)) - (X - X.mean(0)) @ V.T @ U.T) ** 2).sum(1).mean(),
+                             lambda X, U, V: torch.linalg.vector_norm(X.T - U @ (V @ X.T), dim=0).pow(2).mean()],
+    "unit1.principal_angles": [_angles, lambda A, B: torch.arccos(torch.linalg.svdvals(
+        torch.linalg.qr(A)[0].T @ torch.linalg.qr(B)[0]).clamp(-1, 1))],  # svdvals descend: angles ascend
     "unit1.train_linear_ae": [_adam_on_copies, _adam_in_place, _adam_by_hand, _float64_inside],
 }
