@@ -82,9 +82,35 @@ def collect_cases(exercise_id: str, suite: str, fn, cases, run, device) -> dict:
         except Exception as exc:  # the student's bug, reported with the case
             error, devices = error_record(exc), []
         results.append({"args": sanitize(case.args), "kwargs": sanitize(case.kwargs), "output": output, "error": error,
-                        "output_devices": devices})
+                        "output_devices": devices, "changed_inputs": changed_inputs(case, on_device)})
     return {"version": RECORD_VERSION, "exercise": exercise_id, "suite": suite,
             "device": str(device), "function": function_name(fn), "cases": results}
+
+
+def _equal(a, b) -> bool:
+    """Exact equality of inputs (NaN equal to NaN), structure included."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        a, b = a.detach().cpu(), b.detach().cpu()
+        if a.dtype.is_floating_point or a.dtype.is_complex:
+            return bool(((a == b) | (a.isnan() & b.isnan())).all())
+        return bool(torch.equal(a, b))
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    return True   # numbers, strings and objects are passed as they are: nothing to corrupt in a copy
+
+
+def changed_inputs(original: Case, passed: Case) -> list[str]:
+    """Which arguments the call changed in place: ``"1"``, ``"2"``, ... (1-based positions) and
+    keyword names, comparing the inputs passed (after the call) with the case's originals."""
+    try:
+        changed = [str(i) for i, (a, b) in enumerate(zip(original.args, passed.args), 1) if not _equal(a, b)]
+        return changed + [k for k in original.kwargs if k in passed.kwargs and not _equal(original.kwargs[k], passed.kwargs[k])]
+    except Exception:   # an input the student's code replaced by something unreadable: changed
+        return ["?"]
 
 
 def function_name(fn) -> str | None:
