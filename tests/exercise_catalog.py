@@ -11,10 +11,11 @@ from autograder import CheckFailed, check, dumps, loads
 from autograder.checks import collect, judge
 from autograder.registry import get_exercise
 
-#: Secret seeds beyond each suite's fixed public one: trusted grading draws every hidden suite
-#: from a fresh secret seed, so a check must hold on any seed, not only the public one (a
-#: case that failed the reference on 11 of 400 seeds once went unnoticed this way).
-SECRET_SEEDS = (20261207, 7_340_211_955, 31_337)
+#: A secret seed beyond each suite's fixed public one: trusted grading draws every hidden suite
+#: from a fresh secret seed, so a check must hold on any seed, not only the public one (a case
+#: that failed the reference on 11 of 400 seeds once went unnoticed this way). The audit
+#: (``python -m autograder audit``, run by tests/test_audit.py) tries 200.
+SECRET_SEEDS = (20261207,)
 
 
 def catalogue(prefixes: tuple[str, ...]) -> tuple[dict, dict, dict]:
@@ -49,6 +50,8 @@ def catalogue_tests(correct: dict, mistakes: dict, prefixes: tuple[str, ...], re
         for suite in ("visible", "hidden"):
             check(exercise, correct[exercise][index], suite=suite, quiet=True)
 
+        # One secret seed (and the regression seeds) with the record serialized as in grading; the
+        # audit (tests/test_audit.py) runs 200 more, judging records as collect() makes them.
         for seed in (*SECRET_SEEDS, *regression_seeds.get(exercise, ())):
             verdict = verdict_on_seed(exercise, correct[exercise][index], seed)
             assert verdict.passed, f"secret seed {seed}: {verdict.message}"
@@ -59,8 +62,6 @@ def catalogue_tests(correct: dict, mistakes: dict, prefixes: tuple[str, ...], re
             check(exercise, mistakes[exercise][mistake], suite="hidden")
         msg = str(info.value)
         assert "problem:" in msg and "input:" in msg and "expected:" in msg and "got:" in msg
-        for seed in SECRET_SEEDS[:1]:
-            assert not verdict_on_seed(exercise, mistakes[exercise][mistake], seed).passed, f"secret seed {seed}"
 
     def test_every_exercise_has_mistakes_listed():
         from autograder.registry import all_exercises

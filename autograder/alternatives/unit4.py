@@ -2,15 +2,15 @@
 :mod:`autograder.misconceptions.unit4` with its default switches is one of the correct readings.
 
 ``unit4.reinforce_iteration`` is behavioural (each run trains CartPole on up to three seeds):
-its catalogue lives in ``tests/test_cartpole_exercise.py`` and is measured separately
-(``tools/measure_cartpole_check.py``).
+its alternatives are tested by ``tests/test_cartpole_exercise.py`` and its false-failure rate is
+measured by ``tools/measure_cartpole_check.py``.
 """
 
 from __future__ import annotations
 
 import torch
 
-from autograder.misconceptions.unit4 import _returns_loop, _total_loop, weights_loop
+from autograder.misconceptions.unit4 import _returns_loop, _total_loop, cartpole_iteration, weights_loop
 
 
 def weights_vectorized(batch, variant, gamma, value):
@@ -41,4 +41,6 @@ ALTERNATIVES = {
     "unit4.standardize": [lambda x: (x - x.mean()) / (x.std(unbiased=False) + 1e-8),
                           lambda x: (x - x.mean()) / (x.var(unbiased=False).sqrt() + 1e-8)],
     "unit4.policy_weights": [weights_loop, weights_vectorized],
+    "unit4.reinforce_iteration": [lambda *a: cartpole_iteration(*a),
+                                   lambda *a: cartpole_iteration(*a, sum_loss=True)],
 }

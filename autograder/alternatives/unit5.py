@@ -1,13 +1,17 @@
 """Unit 5's correct alternatives (see :mod:`autograder.alternatives`).
 
-``unit5.q_learning`` is behavioural (each run trains on CliffWalking): its catalogue lives in
-``tests/test_qlearning_exercise.py`` and is measured separately (``tools/measure_cliff_check.py``).
+``unit5.q_learning`` is behavioural (each run trains on CliffWalking): its alternatives are tested
+by ``tests/test_qlearning_exercise.py`` and its false-failure rate is measured by
+``tools/measure_cliff_check.py``.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+from autograder.misconceptions.unit5 import cliff_agent
 
 # ----------------------------------------------------------------- q_from_v
 
@@ -209,6 +213,26 @@ def dqn_huber_loss_fn(q_net, target_net, batch, gamma):
     return F.huber_loss(q, y, delta=1.0)
 
 
+def cliff_agent_numpy(env, episodes, alpha, epsilon, gamma, generator):
+    """Another correct reading: numpy table, the epsilon-greedy probabilities sampled as a whole."""
+    Q = np.zeros((48, 4))
+    returns = []
+    for _ in range(episodes):
+        s, _ = env.reset()
+        total, done = 0.0, False
+        while not done:
+            row = Q[s]
+            greedy = (row == row.max()).astype(float)
+            probs = epsilon / 4 + (1 - epsilon) * greedy / greedy.sum()
+            a = int(torch.multinomial(torch.tensor(probs), 1, generator=generator))
+            s2, r, term, trunc, _ = env.step(a)
+            Q[s, a] += alpha * (r + (0.0 if term else gamma * Q[s2].max()) - Q[s, a])
+            total += r
+            s, done = s2, term or trunc
+        returns.append(total)
+    return torch.tensor(Q), returns
+
+
 ALTERNATIVES = {
     "unit5.q_from_v": [q_loops, q_einsum],
     "unit5.policy_evaluation": [evaluation_in_place, evaluation_solve],
@@ -218,4 +242,5 @@ ALTERNATIVES = {
     "unit5.monte_carlo_prediction": [mc_forward_sums, mc_first_index],
     "unit5.td0_prediction": [td0_loop, td0_python_floats],
     "unit5.dqn_loss": [dqn_huber_by_hand, dqn_huber_loss_fn],
+    "unit5.q_learning": [cliff_agent, cliff_agent_numpy],
 }

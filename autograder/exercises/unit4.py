@@ -8,13 +8,14 @@ other in one batch, and the last may be unfinished.
     ``G_t = r_t + gamma (1 - done_t) G_{t+1}`` (gamma = 1: reward-to-go). Mistakes: the reward
     instead of the return; a discount off by one (``gamma^(k+1)``, or ``gamma`` applied to
     ``r_t``); returns leaking across episode boundaries; accumulating forwards in time;
-    the episode's total return at every step.
+    the episode's total return at every step; size-1 dimensions squeezed away (the hidden suite
+    has T = 1 batches, ``(1,)`` and ``(1, 4)``, and a ``(6, 1)`` one).
 ``unit4.total_returns``: ``total_returns(rewards, dones) -> like rewards``: every step gets the
     sum of its episode's rewards. Mistakes: the reward-to-go; the batch's total; episodes
-    merged across boundaries.
+    merged across boundaries; size-1 dimensions squeezed away (same cases).
 ``unit4.standardize``: ``standardize(x) -> like x``: ``(x - mean) / (std + 1e-8)`` over all
     elements, population std. Mistakes: no centring; dividing by the variance; per-column
-    statistics for ``(T, N)``.
+    statistics for ``(T, N)``; standardizing x in place (right numbers, the caller's x changed).
 ``unit4.reinforce_iteration`` (behavioural): ``reinforce_iteration(env, policy, value,
     policy_opt, value_opt, gamma, min_steps) -> list``: play whole episodes of ``env`` (one
     CartPole-v1, ``env.reset()`` without a seed at each start) with sampled actions until at
@@ -268,6 +269,8 @@ def _iteration_compare(case: Case, expected, got) -> str | None:
 
 REINFORCE_ITERATION = register(Exercise(
     id="unit4.reinforce_iteration",
+    misconceptions=MISCONCEPTIONS["unit4.reinforce_iteration"],   # never diagnosed (no reference output): tested and audited
+    alternatives=tuple(ALTERNATIVES["unit4.reinforce_iteration"]),
     withholds=("lecture_lib.rl.reinforce_iteration", "lecture_lib.rl.collect_episodes",
                "lecture_lib.rl.policy_weights"),
     signature="reinforce_iteration(env, policy, value, policy_opt, value_opt, gamma, min_steps) -> list of "

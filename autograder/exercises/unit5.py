@@ -519,6 +519,8 @@ def _cliff_compare(case: Case, expected, got) -> str | None:
 
 Q_LEARNING = register(Exercise(
     id="unit5.q_learning",
+    misconceptions=MISCONCEPTIONS["unit5.q_learning"],   # never diagnosed (no reference output): tested and audited
+    alternatives=tuple(ALTERNATIVES["unit5.q_learning"]),
     withholds=("lecture_lib.td.q_learning", "lecture_lib.td.td_control", "lecture_lib.td.q_learning_target"),
     signature="q_learning(env, episodes, alpha, epsilon, gamma, generator) -> (Q (48, 4), returns): Q-learning with "
               "epsilon-greedy actions for exactly `episodes` whole episodes",

@@ -1,14 +1,16 @@
 """Unit 4's known mistakes: a name, a one-line hint and an implementation that makes exactly that
-mistake, for each exercise with a reference output (see :class:`autograder.registry.Misconception`;
-``unit4.reinforce_iteration`` is judged by behaviour, so it has none). The loop helpers with their
-default switches are correct readings of the contracts, which the tests also use as alternatives.
-Trusted side only."""
+mistake, for each exercise (see :class:`autograder.registry.Misconception`). The loop helpers with
+their default switches are correct readings of the contracts (:mod:`autograder.alternatives.unit4`).
+``unit4.reinforce_iteration`` is judged by behaviour: its mistakes are never diagnosed (there is no
+reference output to compare with), they are what ``tests/test_cartpole_exercise.py`` and the
+audit (``--behavioural``) must see fail. Trusted side only."""
 
 from __future__ import annotations
 
 import torch
 
 from autograder.misconceptions import mistakes
+from lecture_lib.rl import EpisodeBatch, policy_weights
 from autograder.registry import Misconception
 
 
@@ -99,6 +101,48 @@ def weights_loop(batch, variant, gamma, value, *, bootstrap=True, boot_gamma=Tru
 
 
 
+def cartpole_play(env, policy, min_steps, *, cut=False):
+    """Whole episodes (or, with ``cut``, stop at exactly ``min_steps`` steps: a mistake)."""
+    rows, returns = [], []
+    while len(rows) < min_steps:
+        obs, _ = env.reset()
+        total, done = 0.0, False
+        while not done:
+            with torch.no_grad():
+                probs = torch.softmax(policy(torch.tensor(obs)[None]), -1)[0]
+            action = int(torch.multinomial(probs, 1))
+            nxt, r, term, trunc, _ = env.step(action)
+            done = term or trunc
+            rows.append((obs, nxt, action, r, done, trunc and not term))
+            total += r
+            obs = nxt
+            if cut and len(rows) == min_steps:
+                break
+        if done:
+            returns.append(total)
+    obs, nxt, a, r, d, t = map(list, zip(*rows))
+    f = lambda x: torch.tensor(x, dtype=torch.float32)
+    return EpisodeBatch(f(obs), f(nxt), torch.tensor(a), f(r), torch.tensor(d), torch.tensor(t), returns)
+
+
+def cartpole_iteration(env, policy, value, popt, vopt, gamma=0.99, min_steps=512, *, sign=1.0, cut=False,
+              returns="episodes", sum_loss=False):
+    batch = cartpole_play(env, policy, min_steps, cut=cut)
+    w, targets = policy_weights(batch, "standardized", gamma, value)
+    logp = torch.log_softmax(policy(batch.obs), -1)[torch.arange(len(batch)), batch.actions]
+    loss = -(w * logp).sum() / len(batch) if sum_loss else -(w * logp).mean()
+    popt.zero_grad()
+    (sign * loss).backward()
+    popt.step()
+    vloss = torch.nn.functional.mse_loss(value(batch.obs).squeeze(1), targets)
+    vopt.zero_grad()
+    vloss.backward()
+    vopt.step()
+    if returns == "batch sum":
+        return [sum(batch.episode_returns)]
+    return batch.episode_returns
+
+
 def _w(**switches):
     return lambda b, v, g, val: weights_loop(b, v, g, val, **switches)
 
@@ -153,5 +197,13 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
          _w(std_first=True)),
         ("value targets are the advantages", "the value network regresses on the returns G_t, not on G_t - V",
          _w(targets_are_adv=True)),
+    ),
+    "unit4.reinforce_iteration": mistakes(
+        ("the loss's sign (gradient descent on the return)", "minimize -(weights * log pi(a|s)).mean(): the minus "
+         "sign makes the optimizer climb the return", lambda *a: cartpole_iteration(*a, sign=-1.0)),
+        ("episodes cut at min_steps", "play whole episodes until at least min_steps steps are collected: never stop "
+         "an episode in the middle", lambda *a: cartpole_iteration(*a, cut=True)),
+        ("the batch's total returned", "return the list of each finished episode's total reward",
+         lambda *a: cartpole_iteration(*a, returns="batch sum")),
     ),
 }

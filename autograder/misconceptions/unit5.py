@@ -142,6 +142,45 @@ def _dqn(q_net, target_net, batch, gamma, *, mistake):
     return F.mse_loss(q, y) if mistake == "mse" else F.smooth_l1_loss(q, y)
 
 
+def cliff_agent(env, episodes, alpha, epsilon, gamma, generator, *, target="max", sign=1.0, update_next=False,
+          explore=True, cut=None, returns_kind="episodes"):
+    """A straightforward Q-learning loop (torch tensors), with switches that make each mistake."""
+    Q = torch.zeros(48, 4, dtype=torch.float64)
+    returns = []
+    for _ in range(episodes):
+        s, _ = env.reset()
+        total, steps = 0.0, 0
+        while True:
+            row = Q[s]
+            best = torch.nonzero(row == row.max()).flatten()
+            if explore and torch.rand(1, generator=generator).item() < epsilon:
+                a = int(torch.randint(0, 4, (1,), generator=generator))
+            else:
+                a = int(best[torch.randint(0, len(best), (1,), generator=generator)]) if explore else int(row.argmax())
+            s2, r, term, trunc, _ = env.step(a)
+            total += r
+            steps += 1
+            if target == "max":
+                boot = Q[s2].max()
+            else:   # SARSA: the next action the epsilon-greedy policy would take
+                nb = torch.nonzero(Q[s2] == Q[s2].max()).flatten()
+                a2 = int(torch.randint(0, 4, (1,), generator=generator)) if torch.rand(1, generator=generator).item() < epsilon \
+                    else int(nb[0])
+                boot = Q[s2, a2]
+            y = r + gamma * (0.0 if term else boot)
+            if update_next:
+                Q[s2, a] += alpha * (y - Q[s2, a])
+            else:
+                Q[s, a] += sign * alpha * (y - Q[s, a])
+            s = s2
+            if term or trunc or (cut is not None and steps >= cut):
+                break
+        returns.append(total)
+    if returns_kind == "sum":
+        return Q, [sum(returns)]
+    return Q, returns
+
+
 def _m(fn, **kw):
     return lambda *args: fn(*args, **kw)
 
@@ -222,5 +261,17 @@ MISCONCEPTIONS: dict[str, tuple[Misconception, ...]] = {
          _m(_dqn, mistake="max not taken")),
         ("squared error instead of Huber", "use smooth_l1_loss (Huber, beta 1), not the squared error",
          _m(_dqn, mistake="mse")),
+    ),
+    "unit5.q_learning": mistakes(
+        ("the SARSA target (the safe path)", "Q-learning bootstraps from max_a Q(s', a), not from the action "
+         "taken next", lambda *a: cliff_agent(*a, target="sarsa")),
+        ("the update's sign", "Q(s, a) += alpha (target - Q(s, a)): move towards the target",
+         lambda *a: cliff_agent(*a, sign=-1.0)),
+        ("the next state's entry updated", "update the entry of the state and action just taken, Q[s, a]",
+         lambda *a: cliff_agent(*a, update_next=True)),
+        ("episodes cut after 20 steps", "run each episode until it terminates or is truncated",
+         lambda *a: cliff_agent(*a, cut=20)),
+        ("the sum of all returns returned", "return one total reward per episode, in order",
+         lambda *a: cliff_agent(*a, returns_kind="sum")),
     ),
 }
