@@ -142,6 +142,8 @@ def _verdicts(exercise_id: str, seeds: list[int] | None, roundtrip: bool = False
         for index, (kind, _, fn) in enumerate(impls):
             # An alternative runs on the whole suite at once; a mistake case by case, stopping at
             # the first case it fails (the suite's verdict is the same: it fails if any case does).
+            if not cases:
+                raise ValueError(f"{exercise_id}: the {suite} suite drawn from seed {seed} has no cases")
             groups = [range(len(cases))] if kind == "alternative" else [range(i, i + 1) for i in range(len(cases))]
             for group in groups:
                 part = [cases[i] for i in group]
@@ -158,6 +160,10 @@ def _verdicts(exercise_id: str, seeds: list[int] | None, roundtrip: bool = False
     return unexpected, time.perf_counter() - start
 
 
+class UnknownExercise(ValueError):
+    """An exercise id the registry does not know."""
+
+
 class _InProcess(cf.Executor):
     """``workers=0``: run each job at once in this process (for exercises registered at run
     time, e.g. by a test, which spawned workers would not know)."""
@@ -166,7 +172,7 @@ class _InProcess(cf.Executor):
         future = cf.Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
+        except Exception as exc:
             future.set_exception(exc)
         return future
 
@@ -181,7 +187,7 @@ def audit(exercise_ids: list[str] | None = None, *, n_seeds: int = DEFAULT_SEEDS
     chosen = exercise_ids or sorted(known)
     unknown = [e for e in chosen if e not in known]
     if unknown:
-        raise KeyError(f"unknown exercise {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise UnknownExercise(f"unknown exercise {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     base = secrets.token_hex(8) if fresh else "audit"
     workers = (os.cpu_count() or 1) if workers is None else workers
     results = []
@@ -202,26 +208,35 @@ def audit(exercise_ids: list[str] | None = None, *, n_seeds: int = DEFAULT_SEEDS
             futures += [pool.submit(_verdicts, exercise_id, chosen_seeds[i:i + chunk])
                         for i in range(0, len(chosen_seeds), chunk)]
             plans[exercise_id] = (chosen_seeds, futures)
-        for exercise_id, (chosen_seeds, futures) in plans.items():
-            impls = implementations(known[exercise_id])
-            findings = [Finding(exercise_id, name, kind, True, len(chosen_seeds)) for kind, name, _ in impls]
-            seconds = 0.0
-            for future in futures:
-                unexpected, took = future.result()
-                seconds += took
-                for index, seed, _, message in unexpected:
-                    finding = findings[index]
-                    if seed is None:
-                        finding.visible_ok = False
-                    else:
-                        finding.unexpected_seeds.append(seed)
-                    finding.first_message = finding.first_message or message
-            result = ExerciseAudit(exercise_id, len(chosen_seeds), findings, seconds)
-            results.append(result)
-            if progress:
-                progress(result)
+        try:
+            _gather(plans, known, results, progress)
+        except BaseException:   # a job raised (or Ctrl-C): drop the queued ones instead of running them
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     order = {e: i for i, e in enumerate(chosen)}
     return sorted(results, key=lambda r: order[r.exercise])
+
+
+def _gather(plans: dict, known: dict, results: list, progress) -> None:
+    """Collect each exercise's jobs into its :class:`ExerciseAudit` (in plan order)."""
+    for exercise_id, (chosen_seeds, futures) in plans.items():
+        impls = implementations(known[exercise_id])
+        findings = [Finding(exercise_id, name, kind, True, len(chosen_seeds)) for kind, name, _ in impls]
+        seconds = 0.0
+        for future in futures:
+            unexpected, took = future.result()
+            seconds += took
+            for index, seed, _, message in unexpected:
+                finding = findings[index]
+                if seed is None:
+                    finding.visible_ok = False
+                else:
+                    finding.unexpected_seeds.append(seed)
+                finding.first_message = finding.first_message or message
+        result = ExerciseAudit(exercise_id, len(chosen_seeds), findings, seconds)
+        results.append(result)
+        if progress:
+            progress(result)
 
 
 def format_line(result: ExerciseAudit) -> str:
@@ -266,11 +281,14 @@ def main(args) -> int:
         for line in format_problems(result):
             print(line, flush=True)
 
+    if args.workers is not None and args.workers < 0:
+        print(f"error: --workers must be 0 (this process) or more, got {args.workers}", file=sys.stderr)
+        return 2
     try:
         results = audit(args.exercises or None, n_seeds=args.seeds, seeds=seeds, fresh=args.fresh,
                         behavioural=args.behavioural, workers=args.workers, progress=progress)
-    except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
+    except UnknownExercise as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     for result in results:
         if result.skipped:
@@ -285,8 +303,8 @@ def main(args) -> int:
                 f.write(json.dumps(row) + "\n")
     n_alts = sum(len(r.of("alternative")) for r in audited)
     n_mistakes = sum(len(r.of("mistake")) for r in audited)
-    print(f"\naudit: {len(audited)} exercises, {n_alts} correct implementations (references included) and "
-          f"{n_mistakes} listed mistakes, {audited[0].seeds if audited else 0} secret seeds each "
+    print(f"\naudit: {len(audited)} exercise{'' if len(audited) == 1 else 's'}, {n_alts} correct implementations (references included) and "
+          f"{n_mistakes} listed mistakes, {min((r.seeds for r in audited), default=0)} secret seeds or more each "
           f"({'fresh' if args.fresh else 'the fixed audit seeds'}), {time.perf_counter() - started:.0f} s: "
           + ("every alternative passes and every mistake is caught on at least "
              f"{100 * REQUIRED_CATCH_RATE:.1f}% of the seeds" if not bad else

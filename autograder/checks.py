@@ -209,7 +209,8 @@ def judge(record: dict, exercise_id: str | None = None, suite: str | None = None
             # Only the first failing case is diagnosed: it is the one the message shows, and a
             # diagnosis reruns every known mistake on the case (whole training runs, for some).
             examined = diagnose_mistakes and got["error"] is None and not verdict.failures
-            known = diagnose(exercise, case, reference, shown, got.get("changed_inputs") or []) if examined else []
+            changed = (got.get("changed_inputs") or []) if exercise.inputs_unchanged else []
+            known = diagnose(exercise, case, reference, shown, changed) if examined else []
             likely = ("this matches a known mistake, " + "; or ".join(f"{m.name}: {m.hint}" for m in known)
                       if known else None)
             verdict.failures.append(_failure_message(exercise, verdict.suite, i, len(expected_cases),
@@ -247,7 +248,10 @@ def argument_names(signature: str) -> list[str]:
 
 def changed_problem(exercise: Exercise, changed: list[str]) -> str:
     """The sentence for a function that changed its inputs in place."""
-    names = argument_names(exercise.signature)
+    # Positions count the case's inputs: they are the function's own arguments only when the
+    # runner passes them through (a plain call, or with_grads); other runners build what the
+    # function gets (a model from a state dict, an optimizer), so no name is given there.
+    names = argument_names(exercise.signature) if getattr(exercise.run, "spec", ("",))[0] in ("call", "with_grads") else []
     try:   # a contract line whose text has commas of its own ("dict of a, b") names no arguments
         import inspect
         if len(names) > len(inspect.signature(exercise.reference).parameters):
@@ -256,12 +260,13 @@ def changed_problem(exercise: Exercise, changed: list[str]) -> str:
         names = []
     shown = []
     for c in changed[:5]:
-        if c.isdigit() and 1 <= int(c) <= len(names):
+        position = c.isascii() and c.isdigit() and len(c) <= 3
+        if position and 1 <= int(c) <= len(names):
             shown.append(f"`{names[int(c) - 1]}` (argument {c})")
-        elif c.isdigit():
+        elif position:
             shown.append(f"argument {c}")
         else:
-            shown.append(f"`{c}`" if c.isidentifier() else "an argument")
+            shown.append(f"`{c}`" if c.isascii() and c.isidentifier() else "(one of them)")
     what = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
     return (f"your function changed its input{'s' if len(shown) > 1 else ''} {what} in place: the caller's data is no longer what it "
             "passed. Leave inputs unchanged: compute new tensors (x = x - m, not x -= m) or work on a "

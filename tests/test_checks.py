@@ -80,6 +80,21 @@ def test_inputs_may_change_where_the_contract_allows_it():
     assert not get_exercise("unit1.train_linear_ae").inputs_unchanged
     check("unit1.train_linear_ae", _adam_in_place, quiet=True)
 
+    def only_v_in_place(X, U0, V0, steps, lr):   # a listed mistake, made on the arguments themselves
+        V = V0.requires_grad_()
+        opt = torch.optim.Adam([V], lr=lr)
+        losses = []
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = (X - X @ V.T @ U0.T).pow(2).sum(1).mean()
+            losses.append(loss.item())
+            loss.backward()
+            opt.step()
+        return U0, V.detach(), losses
+
+    verdict = judge(collect("unit1.train_linear_ae", only_v_in_place))
+    assert verdict.diagnoses[0] == ["only V trained (U never in the optimizer)"]
+
 
 def test_a_record_with_a_malformed_changed_inputs_list_is_refused():
     record = collect(EX, images_to_vectors)

@@ -1,7 +1,7 @@
 """Measure the false-failure probability of the behavioural CartPole check (unit 4).
 
 For each correct implementation (the reference ``lecture_lib.rl.reinforce_iteration`` and the
-alternatives of ``tests/test_cartpole_exercise.py``), train from ``--seeds`` seeds exactly as
+alternatives of ``autograder/alternatives/unit4.py``), train from ``--seeds`` seeds exactly as
 the check does (``autograder_kernel.unit4_runners.cartpole_run``: the check's budget and
 evaluation) and count the seeds solved. With p the share solved, a correct agent fails the
 visible check (1 seed) with probability 1 - p and the hidden one (>= 2 of 3 seeds) with
@@ -49,10 +49,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     from lecture_lib.rl import reinforce_iteration
-    import test_cartpole_exercise as catalogue
+    from autograder.registry import get_exercise
 
     implementations = {"reference": reinforce_iteration}
-    implementations.update({f"alternative {i}": fn for i, fn in enumerate(catalogue.CORRECT)})
+    implementations.update({f"alternative {i}": fn for i, fn in enumerate(get_exercise("unit4.reinforce_iteration").alternatives)})
     seeds = tuple(range(args.first_seed, args.first_seed + args.seeds))
     for name, fn in implementations.items():
         start = time.perf_counter()

@@ -1,7 +1,7 @@
 """Measure the false-failure probability of the behavioural Q-learning check (unit 5).
 
 For each correct implementation (the reference ``lecture_lib.td.q_learning`` and the
-alternatives of ``tests/test_qlearning_exercise.py``), run the check's runner
+alternatives of ``autograder/alternatives/unit5.py``), run the check's runner
 (``autograder_kernel.unit5_runners.cliff_run``: its episodes, alpha, epsilon and greedy
 path) on ``--seeds`` seeds and count the seeds whose greedy path is the optimal one. With p
 that share, a correct agent fails the visible check (1 seed) with probability 1 - p and the
@@ -38,11 +38,11 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     from lecture_lib.td import q_learning
-    import test_qlearning_exercise as catalogue
+    from autograder.registry import get_exercise
 
     implementations = {"reference": q_learning}
     if args.only == "all":
-        implementations.update({f"alternative {i}": fn for i, fn in enumerate(catalogue.CORRECT)})
+        implementations.update({f"alternative {i}": fn for i, fn in enumerate(get_exercise("unit5.q_learning").alternatives)})
     seeds = tuple(range(args.first_seed, args.first_seed + args.seeds))
     settings = {"alpha": CLIFF_ALPHA, "epsilon": CLIFF_EPSILON, "gamma": 1.0}
     for name, fn in implementations.items():

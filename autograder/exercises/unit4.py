@@ -30,8 +30,8 @@ other in one batch, and the last may be unfinished.
 
     False failures, measured (``tools/measure_cartpole_check.py``, 2026-12-07: ``--seeds 20``
     on seeds 1000-1019, then ``--seeds 40 --first-seed 1020`` on seeds 1020-1059): the reference
-    solved 60 of 60 seeds (slowest 74,456 steps), the ``torch.multinomial`` alternative of
-    ``tests/test_cartpole_exercise.py`` 60 of 60 (slowest 78,119 steps); earlier, seeds 0-11 of
+    solved 60 of 60 seeds (slowest 74,456 steps), the ``torch.multinomial`` alternative
+    (``autograder/alternatives/unit4.py``) 60 of 60 (slowest 78,119 steps); earlier, seeds 0-11 of
     the reference all solved (slowest 37,694). The budget is 150,000 steps, 1.9 x the slowest
     correct run seen. With p the share of seeds a correct agent solves, the visible check fails
     it with probability 1 - p and the hidden one with (1 - p)^3 + 3p(1 - p)^2: none of the 132

@@ -67,7 +67,7 @@ sweeps" passed policy evaluation on 51 of 200 seeds).
     False failures, measured (``tools/measure_cliff_check.py --seeds 100 --only reference``, seeds
     1000-1099, 2026-12-07): the reference found the optimal path on 100 of 100 seeds; 95% upper
     bounds (Wilson) 3.7% for the visible check, 0.4% for the hidden one. The two correct agents
-    of ``tests/test_qlearning_exercise.py`` (``--seeds 50``, seeds 1000-1049): 50 of 50 each
+    of ``autograder/alternatives/unit5.py`` (``--seeds 50``, seeds 1000-1049): 50 of 50 each
     (bounds 7.1% and 1.5%). With alpha 0.2 instead of 0.5, seeds 0-9 also all found it
     (``bench_tabular``).
 """
