@@ -57,7 +57,8 @@ the GPU when there is one: create new tensors with `device=x.device`) and in the
 exercise states; the checks compare both exactly. They also leave their **inputs unchanged**: no
 in-place changes to an argument (`x -= m`, `x[i] = ...`, `x.add_(...)`); compute new tensors, or
 work on a copy (`x.clone()`). The checks fail a function that changes its inputs, unless an
-exercise says it may.
+exercise says it may (a network, optimizer or environment that an exercise trains or steps is of
+course meant to change).
 """)
 
 code("imports", r"""
