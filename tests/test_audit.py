@@ -119,7 +119,7 @@ def _audit(*args: str) -> str:
     return proc.stdout
 
 
-@pytest.mark.timeout(1800)   # about 8 minutes on this 2-core machine; pyproject's default is 900 s
+@pytest.mark.timeout(1800)   # about 5 minutes on this 2-core machine; pyproject's default is 900 s
 def test_every_check_is_fair():
     """The CI run: every exercise with a reference, every correct alternative and listed mistake,
     on 200 fixed secret seeds (the three costly exercises below get their own test); fails when
