@@ -181,6 +181,7 @@ def audit(exercise_ids: list[str] | None = None, *, n_seeds: int = DEFAULT_SEEDS
           fresh: bool = False, behavioural: bool = False, workers: int | None = None, progress=None) -> list[ExerciseAudit]:
     """Audit the chosen exercises (default: all); see the module docstring. ``seeds``: judge on
     exactly these secret seeds; ``workers``: processes (default: the CPU count; 0: this process)."""
+    from autograder.alternatives import regression_seeds
     from autograder.registry import all_exercises
 
     known = all_exercises()
@@ -201,7 +202,6 @@ def audit(exercise_ids: list[str] | None = None, *, n_seeds: int = DEFAULT_SEEDS
                     "behavioural (an agent must learn; minutes per seed): measured by its own tool in "
                     "tools/, or run audit --behavioural")))
                 continue
-            from autograder.alternatives import regression_seeds
             chosen_seeds = list(seeds) if seeds else audit_seeds(n_seeds, base) + list(regression_seeds(exercise_id))
             chunk = max(1, len(chosen_seeds) // (4 * max(workers, 1)))
             futures = [pool.submit(_verdicts, exercise_id, None)]

@@ -12,20 +12,11 @@ from __future__ import annotations
 
 import torch
 
-from autograder.misconceptions.unit1 import _angles, _eigh_pca, _loss, _svd_pca
+from autograder.misconceptions.unit1 import _angles, _eigh_pca, _loss, _svd_pca, train_on_copies
 
 
 def _adam_on_copies(X, U0, V0, steps, lr):
-    U, V = U0.clone().requires_grad_(), V0.clone().requires_grad_()
-    opt = torch.optim.Adam([U, V], lr=lr)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = _loss(X, U, V)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return U.detach(), V.detach(), losses
+    return train_on_copies(X, U0, V0, steps, lr)
 
 
 def _adam_in_place(X, U0, V0, steps, lr):

@@ -58,9 +58,11 @@ def _loss(X, U, V):
     return (X - X @ V.T @ U.T).pow(2).sum(dim=1).mean()
 
 
-def _sgd_momentum(X, U0, V0, steps, lr):
+def train_on_copies(X, U0, V0, steps, lr, optimizer=torch.optim.Adam, **options):
+    """The plain loop on copies of U0, V0 with ``optimizer(params, lr=lr, **options)``: with Adam a
+    correct reading (an alternative), with another optimizer a mistake."""
     U, V = U0.clone().requires_grad_(), V0.clone().requires_grad_()
-    opt = torch.optim.SGD([U, V], lr=lr, momentum=0.9)
+    opt = optimizer([U, V], lr=lr, **options)
     losses = []
     for _ in range(steps):
         opt.zero_grad()
@@ -69,6 +71,10 @@ def _sgd_momentum(X, U0, V0, steps, lr):
         opt.step()
         losses.append(loss.item())
     return U.detach(), V.detach(), losses
+
+
+def _sgd_momentum(X, U0, V0, steps, lr):
+    return train_on_copies(X, U0, V0, steps, lr, torch.optim.SGD, momentum=0.9)
 
 
 def _variant(*, train="UV", zero_grad=True, record="before", loss_reduction="mean", extra_loss=False,
