@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import socket
@@ -69,3 +70,11 @@ def test_bench_prints_json_lines(repo):
     tabular = next(line for line in lines if line["name"] == "tabular")
     assert abs(tabular["frozen_lake_v_star_start"]["0.99"] - 0.542) < 5e-4
     assert all("error" not in line for line in lines)
+    generative = {line["name"]: line for line in lines}
+    for name in ("made_binarized_mnist", "pixelcnn_binarized_mnist"):
+        assert 0 < generative[name]["test_nll_nats"] < 784 * math.log(2) * 1.5
+        assert generative[name]["bits_per_dim"] == pytest.approx(generative[name]["test_nll_nats"] / (784 * math.log(2)))
+    assert generative["vae_binarized_mnist"]["iw_nll"] > 0 and generative["vae_binarized_mnist"]["test_neg_elbo"] > 0
+    for name in ("real_test_images", "real_test_images_grey", "made_binarized_mnist", "pixelcnn_binarized_mnist",
+                 "vae_binarized_mnist", "gan_mnist"):
+        assert 1 <= generative[name]["classifier_score"] <= 10 and generative[name]["frechet"] >= 0

@@ -141,7 +141,7 @@ def gen_copy(gen, params):
 
 def test_a_short_gan_run_moves_the_generator_onto_the_data():
     torch.manual_seed(0)
-    gen = G.MLPGenerator(latent=4, hidden=(32, 32), data_dim=1, output="linear")
+    gen = G.MLPGenerator(latent=4, hidden=(32, 32), data_dim=1, output="linear", batch_norm=False)
     disc = G.MLPDiscriminator(1, (32, 32))
     real = lambda n, g: 3.0 + 0.5 * torch.randn(n, 1, generator=g)   # noqa: E731
     before = gen.sample(2000, torch.Generator().manual_seed(1))
@@ -149,7 +149,7 @@ def test_a_short_gan_run_moves_the_generator_onto_the_data():
     after = gen.sample(2000, torch.Generator().manual_seed(1))
     assert len(out["loss_d"]) == 600 and all(math.isfinite(v) for v in out["loss_d"] + out["loss_g"])
     assert abs(before.mean().item() - 3.0) > 2.0
-    assert abs(after.mean().item() - 3.0) < 0.3 and 0.2 < after.std().item() < 1.0
+    assert abs(after.mean().item() - 3.0) < 0.3 and 0.15 < after.std().item() < 1.0
 
 
 # ----------------------------------------------------------------------------- MADE
