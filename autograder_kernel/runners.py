@@ -96,10 +96,11 @@ RUNNERS: dict[str, Callable] = {
 def all_runners() -> dict[str, Callable]:
     """This module's runners and the training-method runners of each unit
     (``autograder_kernel.unit<N>_runners``, each with its own ``RUNNERS``)."""
-    from autograder_kernel import unit1_runners, unit2_runners, unit3_runners, unit4_runners, unit5_runners
+    from autograder_kernel import (unit1_runners, unit2_runners, unit3_runners, unit4_runners, unit5_runners,
+                                   unit6_runners)
 
     merged = dict(RUNNERS)
-    for module in (unit1_runners, unit2_runners, unit3_runners, unit4_runners, unit5_runners):
+    for module in (unit1_runners, unit2_runners, unit3_runners, unit4_runners, unit5_runners, unit6_runners):
         for name, factory in module.RUNNERS.items():
             if name in merged:
                 raise ValueError(f"runner {name!r} defined twice")

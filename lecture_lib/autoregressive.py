@@ -198,40 +198,49 @@ class MADE(nn.Module):
 
 # ----------------------------------------------------------------------------- PixelCNN
 
-def conv_mask(kernel_size: int, mask_type: str) -> torch.Tensor:
-    """The ``(k, k)`` float 0/1 mask of a masked convolution (k odd; centre ``c = k // 2``).
+def conv_mask(weight: torch.Tensor, mask_type: str) -> torch.Tensor:
+    """The 0/1 mask of a masked convolution with kernel ``weight``: ``(C_out, C_in, kh, kw)`` (kh, kw
+    odd; centre ``(ci, cj) = (kh // 2, kw // 2)``) -> a mask of the same shape, dtype and device.
 
-    Row ``i`` and column ``j`` are kept when the kernel position is above the centre
-    (``i < c``), or on the centre row and to its left (``i == c, j < c``); type ``"B"`` also
-    keeps the centre, type ``"A"`` (the first layer, which must not see the pixel it
-    predicts) does not.
+    Kernel position ``(i, j)`` is kept (1) when it lies above the centre row (``i < ci``), or on
+    the centre row left of the centre (``i == ci, j < cj``): the pixels that come earlier in
+    raster order. Type ``"B"`` also keeps the centre, type ``"A"`` (the first layer, which must
+    not see the pixel it predicts) does not. Every channel pair gets the same mask.
     """
-    return _conv_mask(kernel_size, mask_type)
+    if weight.dim() < 2:
+        raise ValueError(f"weight must end with the kernel's (kh, kw), got shape {tuple(weight.shape)}")
+    mask = _conv_mask(tuple(weight.shape[-2:]), mask_type)
+    return mask.to(device=weight.device, dtype=weight.dtype).expand_as(weight).clone()
 
 
 def _conv_mask(kernel_size, mask_type):
+    """``(kh, kw)`` float32 mask for an int or ``(kh, kw)`` kernel size."""
     if mask_type not in ("A", "B"):
         raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}")
-    if not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be a positive odd int, got {kernel_size!r}")
-    c = kernel_size // 2
-    mask = torch.zeros(kernel_size, kernel_size)
-    mask[:c, :] = 1
-    mask[c, :c] = 1
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(int(k) for k in kernel_size)
+    if kh < 1 or kw < 1 or kh % 2 == 0 or kw % 2 == 0:
+        raise ValueError(f"the kernel's sides must be positive odd ints, got {kernel_size!r}")
+    ci, cj = kh // 2, kw // 2
+    mask = torch.zeros(kh, kw)
+    mask[:ci, :] = 1
+    mask[ci, :cj] = 1
     if mask_type == "B":
-        mask[c, c] = 1
+        mask[ci, cj] = 1
     return mask
 
 
 class MaskedConv2d(nn.Conv2d):
-    """A "same"-padded ``nn.Conv2d`` whose kernel is multiplied by a ``(k, k)`` mask (a buffer):
-    :func:`conv_mask`'s, or ``mask_fn(kernel_size, mask_type)``'s (a notebook passes the student's)."""
+    """A "same"-padded ``nn.Conv2d`` whose kernel is multiplied by a fixed 0/1 mask (a buffer of the
+    weight's shape): :func:`conv_mask`'s rule, or ``mask_fn(weight, mask_type)``'s (a notebook passes
+    the student's ``conv_mask``)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, mask_type: str, mask_fn=None):
         super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
-        mask = (mask_fn or _conv_mask)(kernel_size, mask_type)
-        mask = torch.as_tensor(mask, dtype=self.weight.dtype).reshape(kernel_size, kernel_size)
-        self.register_buffer("mask", mask.expand_as(self.weight).clone())
+        if mask_fn is None:
+            mask = _conv_mask(kernel_size, mask_type).expand_as(self.weight)
+        else:
+            mask = mask_fn(self.weight.detach(), mask_type)
+        self.register_buffer("mask", torch.as_tensor(mask, dtype=self.weight.dtype).expand_as(self.weight).clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._conv_forward(x, self.weight * self.mask, self.bias)
@@ -251,7 +260,7 @@ class PixelCNN(nn.Module):
     """A small PixelCNN for binary ``(B, 1, H, W)`` images: a type-A ``first_kernel`` convolution,
     ``blocks`` residual blocks of a type-B ``kernel`` convolution and a 1x1 convolution, then
     two 1x1 layers to one logit per pixel. Accepts ``(B, H*W)`` too (returns the same shape).
-    ``mask_fn(kernel_size, mask_type) -> (k, k)`` builds the masks (default :func:`conv_mask`'s rule).
+    ``mask_fn(weight, mask_type)`` builds the masks (default: :func:`conv_mask`'s rule).
     """
 
     def __init__(self, channels: int = 64, blocks: int = 6, kernel: int = 3, first_kernel: int = 7,

@@ -583,7 +583,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lecture_lib data", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["prepare", "info"], nargs="?", default="prepare")
     parser.add_argument("--root", default=None, help="data folder (default: $COURSE_DATA or data/)")
+    parser.add_argument("--classifier", action="store_true",
+                        help="also train (once; about 25 s on a laptop CPU) and cache the small MNIST classifier "
+                             "that unit 6 measures samples with, in the default data folder")
     args = parser.parse_args(argv)
+    if args.classifier and args.root:
+        print("error: --classifier uses the default data folder ($COURSE_DATA or data/); leave out --root",
+              file=sys.stderr)
+        return 2
     root = Path(args.root) if args.root else data_dir()
     try:
         t0 = time.perf_counter()
@@ -594,6 +601,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{split}: images {tuple(x.shape)} {x.dtype}, labels {tuple(y.shape)} "
                       f"{y.dtype}, first labels {y[:10].tolist()}")
         print(f"MNIST ready: {cache} ({time.perf_counter() - t0:.2f} s)")
+        if args.classifier:
+            from lecture_lib.sample_quality import CLASSIFIER_FILE, trained_classifier
+
+            t0 = time.perf_counter()
+            trained_classifier("cpu", progress=False)
+            print(f"MNIST classifier ready: {data_dir() / CLASSIFIER_FILE} ({time.perf_counter() - t0:.2f} s)")
     except MNISTError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

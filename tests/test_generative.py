@@ -228,13 +228,18 @@ def test_autoregressive_sample_follows_the_order_and_the_noise_rule():
 
 def test_conv_masks_by_hand():
     a = torch.tensor([[1, 1, 1], [1, 0, 0], [0, 0, 0]], dtype=torch.float32)
-    assert torch.equal(AR.conv_mask(3, "A"), a)
+    w = torch.randn(4, 2, 3, 3)
+    mask = AR.conv_mask(w, "A")
+    assert mask.shape == w.shape and mask.dtype == w.dtype
+    assert all(torch.equal(mask[o, i], a) for o in range(4) for i in range(2))
     b = a.clone()
     b[1, 1] = 1
-    assert torch.equal(AR.conv_mask(3, "B"), b)
-    assert torch.equal(AR.conv_mask(1, "A"), torch.zeros(1, 1))
-    assert AR.conv_mask(7, "A").sum() == 24 and AR.conv_mask(7, "B").sum() == 25
-    for bad in ((4, "A"), (3, "C"), (0, "B")):
+    assert torch.equal(AR.conv_mask(torch.zeros(1, 1, 3, 3, dtype=torch.float64), "B")[0, 0], b.double())
+    assert torch.equal(AR.conv_mask(torch.zeros(1, 1, 1, 1), "A"), torch.zeros(1, 1, 1, 1))
+    assert AR.conv_mask(torch.zeros(1, 1, 7, 7), "A").sum() == 24 and AR.conv_mask(torch.zeros(1, 1, 7, 7), "B").sum() == 25
+    rect = AR.conv_mask(torch.zeros(1, 1, 3, 5), "A")[0, 0]
+    assert torch.equal(rect, torch.tensor([[1.0] * 5, [1, 1, 0, 0, 0], [0.0] * 5]))
+    for bad in ((torch.zeros(1, 1, 4, 4), "A"), (torch.zeros(1, 1, 3, 3), "C")):
         with pytest.raises(ValueError):
             AR.conv_mask(*bad)
 
@@ -305,5 +310,5 @@ def test_made_and_pixelcnn_take_the_mask_builders_a_notebook_passes():
         assert torch.equal(a.input_degrees[i], b.input_degrees[i])
         for m, n in zip(a.mask_sets[i], b.mask_sets[i]):
             assert torch.equal(m, n)
-    net = AR.PixelCNN(channels=4, blocks=1, height=5, width=5, mask_fn=lambda k, t: torch.ones(k, k))
+    net = AR.PixelCNN(channels=4, blocks=1, height=5, width=5, mask_fn=lambda w, t: torch.ones_like(w))
     assert net.first.mask.sum() == net.first.mask.numel()        # the given builder was used

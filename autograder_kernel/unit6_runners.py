@@ -1,0 +1,99 @@
+"""Unit 6's runners, by name (merged by ``runners.all_runners``; each carries ``.spec``).
+
+- ``ar_sample``: ``args = (W, b, order, u)``: the student's sampler gets a fixed
+  autoregressive logit function ``x -> x @ W.T + b`` (a fully visible sigmoid belief net:
+  ``W[d, d'] != 0`` only where ``d'`` comes before ``d`` in ``order``), the order and the noise.
+- ``gan_steps``: ``args = (g_state, d_state, xs, z_ds, z_gs, lr, generator_loss)``: builds the
+  generator and discriminator MLPs of ``lecture_lib.gan`` from their state dicts (sizes and
+  dtype read off the weights, no batch norm), Adam for each (``betas=(0.5, 0.999)``,
+  ``eps=ADAM_EPS``), then calls the student's ``gan_train_step`` k times. Output:
+  ``(losses_d (k,), losses_g (k,), *generator parameters, *discriminator parameters)``.
+
+Neither calls a function that trusted grading withholds.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from autograder_kernel.cases import Case
+from autograder_kernel.runners import ContractError
+
+ADAM_EPS = 1e-4   # as unit 2's vae_steps: gradients that are zero up to rounding do not move a parameter by ~lr
+
+
+def ar_sample_run(fn, case: Case):
+    W, b, order, u = case.args
+
+    def logits_fn(x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.shape != u.shape:
+            raise ContractError(f"logits_fn was called with {type(x).__name__} of shape "
+                                f"{tuple(getattr(x, 'shape', ()))}; call it with the current samples x, a tensor "
+                                f"of u's shape {tuple(u.shape)}")
+        return x.to(W.dtype) @ W.T + b
+
+    with torch.no_grad():
+        return fn(logits_fn, order, u)
+
+
+def _linears(state: dict) -> list[tuple[str, torch.Tensor]]:
+    return [(k, v) for k, v in state.items() if k.endswith(".weight")]
+
+
+def gan_models(g_state: dict, d_state: dict):
+    """``(MLPGenerator, MLPDiscriminator)`` of ``lecture_lib.gan`` with these weights (linear output,
+    no batch norm; sizes, dtype and device from the weights)."""
+    from lecture_lib.gan import MLPDiscriminator, MLPGenerator
+
+    g_weights = [v for _, v in _linears(g_state)]
+    d_weights = [v for _, v in _linears(d_state)]
+    generator = MLPGenerator(latent=g_weights[0].shape[1], hidden=tuple(w.shape[0] for w in g_weights[:-1]),
+                             data_dim=g_weights[-1].shape[0], output="linear", batch_norm=False)
+    discriminator = MLPDiscriminator(data_dim=d_weights[0].shape[1], hidden=tuple(w.shape[0] for w in d_weights[:-1]))
+    like = g_weights[0]
+    generator = generator.to(device=like.device, dtype=like.dtype)
+    discriminator = discriminator.to(device=like.device, dtype=like.dtype)
+    generator.load_state_dict(g_state)
+    discriminator.load_state_dict(d_state)
+    return generator, discriminator
+
+
+def _value(x, step: int, which: str, like: torch.Tensor) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        if x.numel() != 1:
+            raise ContractError(f"step {step} returned {which} of shape {tuple(x.shape)}; return each loss as one "
+                                "number (a 0-dim tensor or a float): the mean over the batch")
+        return x.detach().reshape(()).to(device=like.device, dtype=like.dtype)
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return torch.tensor(float(x), device=like.device, dtype=like.dtype)
+    raise ContractError(f"step {step} returned {which} as a {type(x).__name__}; return (loss_d, loss_g), "
+                        "each a 0-dim tensor or a float")
+
+
+def gan_steps_run(fn, case: Case):
+    g_state, d_state, xs, z_ds, z_gs, lr, generator_loss = case.args
+    generator, discriminator = gan_models(g_state, d_state)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=float(lr), betas=(0.5, 0.999), eps=ADAM_EPS)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=float(lr), betas=(0.5, 0.999), eps=ADAM_EPS)
+    like = next(generator.parameters())
+    losses_d, losses_g = [], []
+    with torch.enable_grad():
+        for i in range(len(xs)):
+            out = fn(generator, discriminator, opt_g, opt_d, xs[i], z_ds[i], z_gs[i], generator_loss=generator_loss)
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise ContractError(f"step {i + 1} returned {type(out).__name__}; return the pair (loss_d, loss_g)")
+            losses_d.append(_value(out[0], i + 1, "loss_d", like))
+            losses_g.append(_value(out[1], i + 1, "loss_g", like))
+    return (torch.stack(losses_d), torch.stack(losses_g), *(p.detach() for p in generator.parameters()),
+            *(p.detach() for p in discriminator.parameters()))
+
+
+ar_sample_run.spec = ("ar_sample", ())
+gan_steps_run.spec = ("gan_steps", ())
+
+RUNNERS: dict[str, Callable] = {
+    "ar_sample": lambda: ar_sample_run,
+    "gan_steps": lambda: gan_steps_run,
+}
