@@ -107,7 +107,7 @@ def test_serialized_records_get_the_same_verdicts():
 #: the first 20 of the fixed seeds. The full 200-seed run (``python -m autograder audit``,
 #: 2026-12-07, 34 min on 2 cores) passed every exercise: train_linear_ae about 11 s per seed,
 #: value_iteration 2.1 s, policy_evaluation 1.5 s; every other exercise 0.01-0.97 s.
-CI_FEW_SEEDS = ("unit1.train_linear_ae", "unit5.value_iteration", "unit5.policy_evaluation")
+CI_FEW_SEEDS = ("unit1.train_linear_ae", "unit5.value_iteration", "unit5.policy_evaluation", "unit6.gan_train_step")
 
 
 def _audit(*args: str) -> str:
@@ -122,7 +122,7 @@ def _audit(*args: str) -> str:
 @pytest.mark.timeout(1800)   # about 5 minutes on this 2-core machine; pyproject's default is 900 s
 def test_every_check_is_fair():
     """The CI run: every exercise with a reference, every correct alternative and listed mistake,
-    on 200 fixed secret seeds (the three costly exercises below get their own test); fails when
+    on 200 fixed secret seeds (the four costly exercises below get their own test); fails when
     any alternative fails or any mistake is caught on fewer than 99.5% of them."""
     exercises = [e for e, ex in sorted(all_exercises().items()) if not ex.criterion and e not in CI_FEW_SEEDS]
     out = _audit("--seeds", "200", *exercises)

@@ -1,75 +1,40 @@
-"""Unit 6's exercise definitions (``autograder/exercises/unit6.py``), before their notebook exists.
-
-They are not in ``autograder.exercises`` yet (the registry's list must match the notebooks: the
-contract-text tests read every registered exercise's notebook), so this test imports them in a
-separate process and audits them there: the reference and every correct alternative pass the
-visible suite and the hidden suites of 20 secret seeds, and every listed mistake fails on all of
-them. Also checks MADE's connectivity judge on hand-made masks."""
+"""Unit 6 exercises: correct alternatives (``autograder/alternatives/``) pass, every listed common
+mistake (``autograder/misconceptions/``) fails (on the public hidden suite and on secret seeds;
+tests/test_audit.py runs the same lists over 200), and MADE's connectivity judge on hand-made masks."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 import torch
+from exercise_catalog import catalogue, catalogue_tests
 
-REPO = Path(__file__).resolve().parents[1]
-
-AUDIT = textwrap.dedent("""
-    import json, sys
-    import autograder.exercises  # noqa: F401
-    import autograder.exercises.unit6  # noqa: F401  (registers unit 6)
-    from autograder.audit import audit
-    from autograder.registry import all_exercises
-    ids = sorted(e for e in all_exercises() if e.startswith("unit6."))
-    for r in audit(ids, n_seeds=20, workers=0):
-        print(json.dumps({**r.summary(), "ok": r.ok, "exercise": r.exercise}))
-""")
+from autograder.exercises.unit6 import _made_problem
+from autograder.registry import Case
 
 
-def test_unit6_checks_are_fair_on_20_secret_seeds():
-    proc = subprocess.run([sys.executable, "-c", AUDIT], cwd=REPO, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert {r["exercise"] for r in results} == {
-        "unit6.discriminator_loss", "unit6.generator_loss_minimax", "unit6.generator_loss_nonsaturating",
-        "unit6.optimal_discriminator", "unit6.made_masks", "unit6.conv_mask", "unit6.autoregressive_sample",
-        "unit6.gan_train_step"}
-    for r in results:
-        assert r["ok"], r
-        assert r["alternatives_passed"] == r["alternatives"] >= 3, r
-        assert r["mistakes_caught"] == r["mistakes"] >= 4, r
-
-
-def _made_problems(ordering, sizes, mask_sets):
-    """The judge's verdict on each set of masks, from one process that imports unit 6."""
-    code = textwrap.dedent(f"""
-        import torch
-        from autograder.registry import Case
-        import autograder.exercises.unit6 as U
-        ordering = torch.tensor({ordering})
-        for masks in {mask_sets}:
-            masks = [torch.tensor(m, dtype=torch.float32) for m in masks]
-            print(repr(U._made_problem(Case((ordering, {sizes}, 0)), masks)))
-    """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return [eval(line) for line in proc.stdout.strip().splitlines()]   # noqa: S307 (our own reprs)
+def _problem(ordering, masks):
+    return _made_problem(Case((torch.tensor(ordering), [len(masks[0])], 0)),
+                         [torch.tensor(m, dtype=torch.float32) for m in masks])
 
 
 def test_made_connectivity_judge_on_hand_made_masks():
     ordering = [2, 1, 3]
     hidden = [[0, 1, 0], [1, 1, 0], [0, 1, 0], [1, 1, 0]]      # degrees (1, 2, 1, 2)
     out = [[1, 0, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1]]
+    assert _problem(ordering, [hidden, out]) is None
     bad_out = [[1, 1, 1, 1], [0, 0, 0, 0], [1, 1, 1, 1]]      # output 0 (degree 2) fed by unit 1 (degree 2)
+    assert _problem(ordering, [hidden, bad_out]).startswith("not autoregressive: output 0")
     odd = [[1, 0, 0], [1, 1, 0], [0, 1, 0], [1, 1, 0]]        # unit 0 sees degree 2 but not degree 1
     out_ok = [[0, 0, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1]]
-    valid, not_ar, no_degrees, transposed = _made_problems(
-        ordering, [4], [[hidden, out], [hidden, bad_out], [odd, out_ok], [torch.tensor(hidden).T.tolist(), out]])
-    assert valid is None
-    assert not_ar.startswith("not autoregressive: output 0")
-    assert no_degrees is not None and "hidden unit 0 of layer 1" in no_degrees
+    assert "hidden unit 0 of layer 1" in _problem(ordering, [odd, out_ok])
+    transposed = _problem(ordering, [torch.tensor(hidden).T.tolist(), out])
     assert "shape (3, 4)" in transposed and "(out_features, in_features)" in transposed
+    # a unit of degree D (it sees every input) is outside 1..D-1
+    full = [[1, 1, 1], [1, 1, 0], [0, 1, 0], [1, 1, 0]]
+    out_full = [[0, 0, 1, 0], [0, 0, 0, 0], [0, 1, 1, 1]]
+    assert "hidden unit 0 of layer 1" in _problem(ordering, [full, out_full])
+
+
+CORRECT, MISTAKES, REGRESSION_SEEDS = catalogue(("unit6.",))
+
+(test_correct_implementations_pass, test_each_common_mistake_fails,
+ test_every_exercise_has_mistakes_listed) = catalogue_tests(CORRECT, MISTAKES, ("unit6.",), REGRESSION_SEEDS)
