@@ -13,7 +13,8 @@ One JSON line per model, plus the real test images as the reference row:
   1,500 reach 90 by epoch 11.
 - ``pixelcnn_binarized_mnist``: a small PixelCNN of ``lecture_lib.autoregressive`` (type-A
   7x7, five residual type-B 3x3 blocks of 32 channels, sized so that sampling the
-  ``QUALITY_N`` images takes minutes on a CPU), 5 epochs, Adam one-cycle peaking at 1e-3,
+  ``QUALITY_N`` images takes minutes on a CPU), 3 epochs (one took 13 minutes on the 2 cores with other work
+  beside it), Adam one-cycle peaking at 1e-3,
   batch 64; exact test NLL with its training budget (the PixelCNN paper: 81.30 with a much
   larger network).
 - ``vae_binarized_mnist``: the 784-400-20 VAE of unit 2 on the same data; the test
@@ -131,7 +132,7 @@ def main() -> None:
     # PixelCNN
     seed_everything(0)
     pixelcnn = PixelCNN(channels=32, blocks=2 if QUICK else 5).to(device)
-    epochs = 1 if QUICK else 5
+    epochs = 1 if QUICK else 3
     val, best_epoch, seconds = fit_likelihood_model(pixelcnn, x_train, x_val, epochs, 1e-3, 64, "PixelCNN")
     nll = mean_nll(pixelcnn.nll, x_test, batch=500)
     samples, per_image = timed_samples(lambda n: pixelcnn.sample(n, generator=g), QUALITY_N, device)

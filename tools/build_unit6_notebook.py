@@ -662,7 +662,7 @@ plt.show()
 md("pixelcnn-train-md", r"""
 **Training and sampling a small PixelCNN** with your masks: a type-A 7x7 layer, residual
 blocks of type-B 3x3 convolutions, 1x1 layers to one logit per pixel. Full mode trains the
-benchmark's network (32 channels, 5 blocks, 5 epochs); fast mode a few hundred steps of a
+benchmark's network (32 channels, 5 blocks, 3 epochs; the benchmark adds a one-cycle learning rate); fast mode a few dozen steps of a
 smaller one. Sampling calls your `autoregressive_sample` with the raster order.
 """)
 
@@ -670,7 +670,7 @@ code("pixelcnn-train", r"""
 seed_everything(0)
 with uses_your("conv_mask"):
     pixelcnn = PixelCNN(channels=32, blocks=by_mode(fast=2, full=5), mask_fn=conv_mask).to(device)
-pix_epochs = by_mode(fast=1, full=5)
+pix_epochs = by_mode(fast=1, full=3)
 pix_batches = Batches(Xb[: by_mode(fast=2000, full=50000)], batch_size=64, seed=0)
 opt = torch.optim.Adam(pixelcnn.parameters(), lr=1e-3)
 pix_history = train(lambda xb: pixelcnn.nll(xb).mean(), opt, pix_batches, pix_epochs, model=pixelcnn, desc="PixelCNN")
