@@ -523,8 +523,8 @@ on the test set on a 2-core CPU in 411 s); fast mode a short run.
 code("made-train", r"""
 Xb, Xb_test = binarized_mnist("train")[0].to(device), binarized_mnist("test")[0].to(device)
 seed_everything(0)
-made_hidden, made_epochs = by_mode(fast=500, full=1500), by_mode(fast=1, full=20)
-made_train = Xb[: by_mode(fast=10000, full=50000)]
+made_hidden, made_epochs = by_mode(fast=500, full=1500), by_mode(fast=2, full=20)
+made_train = Xb[: by_mode(fast=20000, full=50000)]
 with uses_your("made_masks"):
     made = MADE(hidden=(made_hidden,), direct=True,
                 masks_fn=lambda o, h, g: made_masks(o, list(h), int(torch.randint(1 << 30, (1,), generator=g)))).to(device)
@@ -653,7 +653,7 @@ picture[seen] = 1.0
 picture[r, c] = 0.7
 plt.figure(figsize=(4, 4))
 plt.imshow(picture, cmap="viridis")
-plt.title("white: seen, teal: earlier but unseen (blind spot)")
+plt.title("yellow: seen; blue: earlier, not seen;\ngreen: the output pixel", fontsize=10)
 plt.xlabel("column")
 plt.ylabel("row")
 plt.show()
@@ -671,7 +671,7 @@ seed_everything(0)
 with uses_your("conv_mask"):
     pixelcnn = PixelCNN(channels=32, blocks=by_mode(fast=2, full=5), mask_fn=conv_mask).to(device)
 pix_epochs = by_mode(fast=1, full=3)
-pix_batches = Batches(Xb[: by_mode(fast=2000, full=50000)], batch_size=64, seed=0)
+pix_batches = Batches(Xb[: by_mode(fast=4000, full=50000)], batch_size=64, seed=0)
 opt = torch.optim.Adam(pixelcnn.parameters(), lr=1e-3)
 pix_history = train(lambda xb: pixelcnn.nll(xb).mean(), opt, pix_batches, pix_epochs, model=pixelcnn, desc="PixelCNN")
 pixelcnn.eval()
@@ -712,8 +712,8 @@ code("table", r"""
 seed_everything(0)
 vae = VAE().to(device)
 opt = torch.optim.Adam(vae.parameters(), lr=1e-3)
-vae_history = train(lambda xb: vae.loss(xb), opt, Batches(Xb[: by_mode(fast=20000, full=60000)], batch_size=128, seed=0),
-                    by_mode(fast=1, full=30), model=vae, desc="VAE")
+vae_history = train(lambda xb: vae.loss(xb), opt, Batches(Xb, batch_size=128, seed=0), by_mode(fast=1, full=30),
+                    model=vae, desc="VAE")
 vae.eval()
 n_test = by_mode(fast=1000, full=10000)
 with torch.no_grad():
@@ -726,12 +726,14 @@ classifier = trained_classifier(device, progress=False)
 t0 = time.perf_counter()
 vae_samples = vae.sample(n_quality, generator=torch.Generator().manual_seed(0), mean=False)
 vae_sample_seconds = (time.perf_counter() - t0) / n_quality
+t0 = time.perf_counter()
 gan_samples = gan_g.sample(n_quality, torch.Generator().manual_seed(0))
+gan_sample_seconds = (time.perf_counter() - t0) / n_quality
 u = torch.rand(n_quality, 784, generator=torch.Generator().manual_seed(2)).to(device)
 with uses_your("autoregressive_sample"), torch.no_grad():
     made_many = autoregressive_sample(made, made.sampling_order().to(device), u)
 rows = [
-    ("real test images", "-", "-", sample_quality(Xb_test[:n_quality], classifier), 0.0, 0.0),
+    ("real test images", "-", "-", sample_quality(Xb_test[:n_quality], classifier), None, None),
     ("VAE", f"<= {vae_iw:.1f} (IW), ELBO {vae_elbo:.1f}", f"{vae_iw / (784 * math.log(2)):.3f}",
      sample_quality(vae_samples, classifier), vae_sample_seconds, vae_history.seconds),
     ("MADE", f"{made_nll:.1f} (exact)", f"{made_nll / (784 * math.log(2)):.3f}",
@@ -739,7 +741,7 @@ rows = [
     ("PixelCNN", f"{pix_nll:.1f} (exact)", f"{pix_nll / (784 * math.log(2)):.3f}",
      sample_quality(pix_samples, classifier) if len(pix_samples) >= n_quality else None,   # fast mode: 8 samples
      pix_sample_seconds, pix_history.seconds),
-    ("GAN", "no likelihood", "-", sample_quality(gan_samples, classifier), None, gan_seconds),
+    ("GAN", "no likelihood", "-", sample_quality(gan_samples, classifier), gan_sample_seconds, gan_seconds),
 ]
 print(f"test images: {n_test}; samples per row: {n_quality}; device: {device}")
 print(f"{'model':>17} | {'test NLL, nats':>28} | {'bits/dim':>8} | {'clf score':>9} | {'Frechet':>8} | {'s / sample':>10} | {'train s':>7}")
@@ -747,7 +749,8 @@ for name, nll, bpd, q, per_sample, seconds in rows:
     score = f"{q['classifier_score']:.2f}" if q else "(full)"
     frechet = f"{q['frechet']:.1f}" if q else "(full)"
     per = "-" if per_sample is None else f"{per_sample:.4f}"
-    print(f"{name:>17} | {nll:>28} | {bpd:>8} | {score:>9} | {frechet:>8} | {per:>10} | {seconds:>7.0f}")
+    train_s = "-" if seconds is None else f"{seconds:.0f}"
+    print(f"{name:>17} | {nll:>28} | {bpd:>8} | {score:>9} | {frechet:>8} | {per:>10} | {train_s:>7}")
 """)
 
 md("closing", r"""
