@@ -1,7 +1,7 @@
 """Unit 6's runners, by name (merged by ``runners.all_runners``; each carries ``.spec``).
 
 - ``ar_sample``: ``args = (W, b, order, u)``: the student's sampler gets a fixed
-  autoregressive logit function ``x -> x @ W.T + b`` (a fully visible sigmoid belief net:
+  autoregressive logit function ``x -> x @ W.T + b`` (any batch ``(n, D)``) (a fully visible sigmoid belief net:
   ``W[d, d'] != 0`` only where ``d'`` comes before ``d`` in ``order``), the order and the noise.
 - ``gan_steps``: ``args = (g_state, d_state, xs, z_ds, z_gs, lr, generator_loss)``: builds the
   generator and discriminator MLPs of ``lecture_lib.gan`` from their state dicts (sizes and
@@ -28,10 +28,10 @@ def ar_sample_run(fn, case: Case):
     W, b, order, u = case.args
 
     def logits_fn(x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor) or x.shape != u.shape:
+        if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != u.shape[1]:
             raise ContractError(f"logits_fn was called with {type(x).__name__} of shape "
-                                f"{tuple(getattr(x, 'shape', ()))}; call it with the current samples x, a tensor "
-                                f"of u's shape {tuple(u.shape)}")
+                                f"{tuple(getattr(x, 'shape', ()))}; call it with a batch of samples of shape "
+                                f"(n, D) = (n, {u.shape[1]})")
         return x.to(W.dtype) @ W.T + b
 
     with torch.no_grad():

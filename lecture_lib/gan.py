@@ -5,8 +5,8 @@ Notation of unit 6 (the course notes, section 5.2). A generator ``G`` maps noise
 ``D(x) = sigmoid(l(x))`` says how likely ``x`` came from the data ``p_data``. Everything here
 takes the discriminator's **logits** ``l``, never probabilities: ``log D = logsigmoid(l)`` and
 ``log(1 - D) = logsigmoid(-l)`` are exact for every finite logit, while ``log(sigmoid(l))``
-is ``-inf`` once ``sigmoid(l)`` rounds to 0 (``l < -104`` in float32) and ``log(1 - sigmoid(l))``
-once it rounds to 1 (``l > 17``).
+is ``-inf`` once ``sigmoid(l)`` is 0 (``l < -88.7`` in float32, measured) and ``log(1 - sigmoid(l))``
+once it rounds to 1 (``l > 16.6``).
 
 - value  ``V(G, D) = E_data[log D(x)] + E_z[log(1 - D(G(z)))]``, maximized by D;
 - ``discriminator_loss = -V`` (estimated on a batch of real and one of generated samples);

@@ -97,8 +97,8 @@ $G^* = \arg\min_G \max_D V(G, D)$. On a batch of real samples and one of generat
 $D$'s loss is the estimate of $-V$.
 
 Networks output a **logit** $l$, and $D = \sigma(l)$. Never compute $\log \sigma(l)$ as
-`torch.log(torch.sigmoid(l))`: in float32, $\sigma(l)$ rounds to 0 for $l < -104$ and to 1 for
-$l > 17$, and the log is then $-\infty$, exactly when the discriminator is confident. The
+`torch.log(torch.sigmoid(l))`: in float32, $\sigma(l)$ is 0 for $l < -88.7$ and rounds to 1 for
+$l > 16.6$, and the log is then $-\infty$, exactly when the discriminator is confident. The
 identities $\log D = \log\sigma(l)$ = `F.logsigmoid(l)` and $\log(1 - D) = \log\sigma(-l)$ =
 `F.logsigmoid(-l)` are exact for every finite logit.
 
@@ -185,7 +185,8 @@ $D^* = \frac12$ everywhere and $V = -\log 4$.
 each of shape `(N,)` (any shape, both the same) -> $D^*$ of that shape and dtype. Far in the
 tails both densities underflow to 0 in floating point (a log density of -800 is a density of
 $e^{-800}$), and $p / (p + q)$ is then $0/0$; write $D^*$ in terms of the difference of the
-log densities so that it stays finite there (the hidden cases go to log densities of -1,800).
+log densities so that it stays finite there (the hidden cases go to log densities of several
+hundred to a few thousand below 0).
 """)
 
 code("optimal_discriminator", r"""
@@ -216,7 +217,8 @@ value, js = gan_value(grid, log_p, log_q, d_star).item(), js_divergence(grid, lo
 print(f"V(G, D*) = {value:.6f}   -log 4 + 2 JS = {-math.log(4) + 2 * js:.6f}   (JS = {js:.4f} nats, at most log 2 = {math.log(2):.4f})")
 for eps in (0.05, -0.05):
     other = (d_star + eps * torch.sin(grid)).clamp(1e-6, 1 - 1e-6)
-    print(f"a perturbed discriminator (eps {eps:+}): V = {gan_value(grid, log_p, log_q, other).item():.6f} < V(D*)")
+    v_other = gan_value(grid, log_p, log_q, other).item()
+    print(f"a perturbed discriminator (eps {eps:+}): V = {v_other:.6f} {'<' if v_other < value else '>='} V(D*)")
 
 # A discriminator network trained on samples only, with your loss.
 seed_everything(0)
@@ -320,9 +322,10 @@ generator's (your `generator_loss_nonsaturating`, or `generator_loss_minimax` wh
 `generator_loss == "minimax"`, of `discriminator(generator(z_g))`; zero **G's** gradients,
 backward, `opt_g.step()`). Zero each network's gradients right before its own backward pass:
 the generator's backward pass also leaves gradients in the discriminator's parameters. Return
-`(loss_d, loss_g)`, each a Python float or 0-dim tensor (float32 here), computed before its
-update. The networks and optimizers are meant to change (they are trained in place); the
-other inputs are not. The check runs 3-4 steps with Adam on small networks and compares the
+`(loss_d, loss_g)`, each a Python float or 0-dim tensor, computed before its
+update, in the models' dtype (float32 here; one hidden case uses float64 models, so create any
+tensor you need with `torch.ones_like(logits)` and the like). The networks and optimizers are
+meant to change (they are trained in place); the other inputs are not. The check runs 3-4 steps with Adam on small networks and compares the
 returned losses and every parameter afterwards with the reference's.
 """)
 
@@ -396,8 +399,9 @@ md("mnist-gan-md", r"""
 ### A GAN on MNIST
 
 Generator: $z \in \mathbb R^{64} \to 256 \to 512 \to 1024 \to 784$ with LeakyReLU and batch
-normalization (without it, in our runs, this small GAN collapsed to a single blob within 4,000
-steps: try `MLPGenerator(batch_norm=False)` in full mode), pixels
+normalization (without it, in one of our runs, this small GAN collapsed to a single blob within
+4,000 steps: to see it, build `gan_g = MLPGenerator(batch_norm=False)` below and run in full
+mode), pixels
 in (0, 1) through a sigmoid. Discriminator: $784 \to 512 \to 256 \to 1$. Adam with
 learning rate $2 \cdot 10^{-4}$ and $\beta_1 = 0.5$, as in the DC-GAN paper; trained on the
 grey-level training images with your step. The grids show the same 16 noise vectors as
@@ -515,9 +519,10 @@ md("made-train-md", r"""
 the course uses one fixed stochastic binarization of MNIST (`lecture_lib.data.binarized_mnist`,
 unit 2). MADE with one hidden layer, direct input-to-output connections (a masked logistic
 regression beside the hidden layer, as in the paper's option) and the natural ordering,
-trained with your masks on the negative log-likelihood. Full mode trains the benchmark's
-configuration (1,500 hidden units, 20 epochs; `make bench ONLY=generative` measured 89.47 nats
-on the test set on a 2-core CPU in 411 s); fast mode a short run.
+trained with your masks on the negative log-likelihood. Full mode trains the benchmark's network
+and learning-rate schedule (1,500 hidden units, 20 epochs on 50,000 images; the benchmark,
+`make bench ONLY=generative`, also keeps the epoch with the best validation NLL, and measured
+89.47 nats on the test set, training for 324 s on a 2-core CPU); fast mode a short run.
 """)
 
 code("made-train", r"""
@@ -560,7 +565,7 @@ not the sample's values.
 ### Exercise 7 (2 points): `autoregressive_sample`
 
 `autoregressive_sample(logits_fn, order, u)`: `logits_fn` maps a batch `(B, D)` to logits
-`(B, D)` and is autoregressive for `order`; `order` of shape `(D,)`, int64, the variable
+`(n, D)` for any batch size n and is autoregressive for `order`; `order` of shape `(D,)`, int64, the variable
 indices in sampling order; `u` of shape `(B, D)`, uniforms in $[0, 1)$, with `u[:, d]` used
 for variable `d` (not for step `d`). Start from zeros; for each `d` in `order`, set
 `x[:, d]` to 1 where `u[:, d] < sigmoid(logits_fn(x)[:, d])`, else 0, recomputing the logits
@@ -758,7 +763,7 @@ The table above is printed by this run (fast mode trains every model for seconds
 *ranking of costs* more than its quality numbers; "(full)": the PixelCNN's 8 fast-mode samples
 are too few for the measures, full mode draws as many as the other rows). The benchmark's full-mode figures, measured
 on a 2-core CPU with `make bench ONLY=generative` (2026-12-07): MADE **89.47 nats** on the test
-set (0.165 bits per dimension; the paper reports 88.04 with 500 hidden units), classifier
+set (0.165 bits per dimension; the MADE paper reports 88.04 for one hidden layer), classifier
 score 7.67 and Frechet distance 13.2 for 400 samples, against 9.46 and 8.3 for 400 real test
 images. What each family gives:
 

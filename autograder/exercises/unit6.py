@@ -7,8 +7,8 @@
 ``unit6.generator_loss_minimax``: ``(B,) -> ()``: ``mean log(1 - D(G(z)))``; value and gradient.
 ``unit6.generator_loss_nonsaturating``: ``(B,) -> ()``: ``-mean log D(G(z))``; value and gradient.
 ``unit6.optimal_discriminator``: ``(log_p_data, log_p_g) -> D*`` of their shape, finite where both
-    densities underflow (the hidden cases go to log densities of -800 in float32 and -1800 in
-    float64). Mistakes: exp then divide (NaN), p_g / (p_data + p_g), the ratio, log densities as
+    densities underflow (the hidden cases reach log densities of several hundred to a few thousand
+    below 0, and -900 exactly in one case). Mistakes: exp then divide (NaN), p_g / (p_data + p_g), the ratio, log densities as
     densities.
 ``unit6.made_masks``: ``made_masks(ordering (D,), hidden_sizes, seed) -> [masks]``: judged by
     connectivity, not against the reference's random degrees: the masks must be MADE's rule for
@@ -262,7 +262,9 @@ def _degrees_problem(masks: list[torch.Tensor], degree: torch.Tensor) -> str | N
     hi = [torch.full((m.shape[0],), float(d - 1), dtype=torch.float64) for m in masks[:-1]]
     fixed = degree.double()
     inf = torch.tensor(float("inf"), dtype=torch.float64)
-    for _ in range(4 * (d + len(masks)) + 8):
+    # Every sweep that changes something moves a bound by at least 1, and the bounds of all units span
+    # at most (D - 1) * units in all: this many sweeps always reach the fixed point.
+    for _ in range(2 * d * sum(len(b) for b in lo) + 8):
         changed = False
         for layer, m in enumerate(masks[:-1]):
             prev_lo = fixed if layer == 0 else lo[layer - 1]

@@ -175,7 +175,7 @@ MISCONCEPTIONS = {
     ),
     "unit6.generator_loss_minimax": mistakes(
         ("log(1 - sigmoid(.)) instead of logsigmoid", "log(1 - D) = F.logsigmoid(-l): log(1 - sigmoid(l)) is -inf "
-         "once sigmoid(l) rounds to 1 (l > 17 in float32)", lambda f: _g_minimax(f, naive=True)),
+         "once sigmoid(l) rounds to 1 (l > 16.6 in float32)", lambda f: _g_minimax(f, naive=True)),
         ("the non-saturating loss instead", "this is the minimax loss mean log(1 - D(G(z))), which G minimizes",
          lambda f: _g_nonsat(f)),
         ("the sign", "G minimizes V, whose generator term is +mean log(1 - D(G(z)))", lambda f: _g_minimax(f, sign=-1.0)),
