@@ -4,35 +4,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from notebook_builder import NotebookBuilder  # tools/, on sys.path when run as a script
+
 OUT = Path(__file__).resolve().parents[1] / "solutions" / "unit6_gans_autoregressive" / "unit6_gans_autoregressive.ipynb"
-CELLS: list[dict] = []
-
-
-def md(cell_id: str, text: str) -> None:
-    CELLS.append({"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": text.strip("\n")})
-
-
-def code(cell_id: str, text: str, *, solution: str | None = None, test: tuple[str, int] | None = None) -> None:
-    meta: dict = {}
-    if solution:
-        meta = {"nbgrader": {"grade": False, "grade_id": solution, "locked": False, "schema_version": 3,
-                             "solution": True, "task": False}}
-    if test:
-        meta = {"nbgrader": {"grade": True, "grade_id": test[0], "locked": True, "points": test[1],
-                             "schema_version": 3, "solution": False, "task": False}}
-    CELLS.append({"cell_type": "code", "execution_count": None, "id": cell_id, "metadata": meta, "outputs": [],
-                  "source": text.strip("\n")})
+NB = NotebookBuilder("unit6")
+md, code = NB.md, NB.code
 
 
 def check_cell(fn: str, points: int) -> None:
-    code(f"test_{fn}", f'''
-check("unit6.{fn}", {fn})
-### BEGIN HIDDEN TESTS
-check("unit6.{fn}", {fn}, suite="hidden")
-### END HIDDEN TESTS''', test=(f"test_{fn}", points))
+    NB.check_cell(fn, fn, points)
 
 
 md("title", r"""
@@ -776,19 +758,7 @@ images. What each family gives:
 
 
 def main() -> None:
-    cells = []
-    for cell in CELLS:
-        cell = dict(cell)
-        lines = cell["source"].split("\n")
-        cell["source"] = [line + "\n" for line in lines[:-1]] + [lines[-1]]
-        cells.append(cell)
-    nb = {"cells": cells,
-          "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-                       "language_info": {"name": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-    print(f"wrote {OUT} ({len(cells)} cells)")
+    NB.write(OUT)
 
 
 if __name__ == "__main__":
