@@ -135,8 +135,9 @@ def _save(path: Path, obj: dict) -> None:
 def classifier_accuracy(model: MNISTClassifier) -> dict:
     """Test accuracy on the grey-level and on the course's binarized test images."""
     device = next(model.parameters()).device
-    labels = load_mnist("test")[1].to(device)
-    grey = images_to_vectors(load_mnist("test")[0]).to(device)
+    images, labels = load_mnist("test")
+    labels = labels.to(device)
+    grey = images_to_vectors(images).to(device)
     binary = binarized_mnist("test")[0].to(device)
     return {name: float((model(x).argmax(1) == labels).float().mean()) for name, x in
             (("grey", grey), ("binarized", binary))}
