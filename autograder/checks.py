@@ -110,7 +110,13 @@ def _same(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _describe_inputs(case: Case) -> str:
+def _describe_inputs(case: Case, run=None) -> str:
+    custom = getattr(run, "describe_inputs", None)   # a runner that builds the arguments says what it passes
+    if custom is not None:
+        try:
+            return custom(case)
+        except Exception:   # a message must never fail: fall back to the raw inputs
+            pass
     parts = [describe(a) for a in case.args]
     parts += [f"{k}={describe(v)}" for k, v in case.kwargs.items()]
     return "; ".join(parts) if parts else "(no arguments)"
@@ -251,6 +257,9 @@ def changed_problem(exercise: Exercise, changed: list[str]) -> str:
     # Positions count the case's inputs: they are the function's own arguments only when the
     # runner passes them through (a plain call, or with_grads); other runners build what the
     # function gets (a model from a state dict, an optimizer), so no name is given there.
+    # A runner that builds the function's arguments may name the case inputs it passes on
+    # (``input_names``: one entry per case argument, None for what it builds from them).
+    built = getattr(exercise.run, "input_names", None)
     names = argument_names(exercise.signature) if getattr(exercise.run, "spec", ("",))[0] in ("call", "with_grads") else []
     try:   # a contract line whose text has commas of its own ("dict of a, b") names no arguments
         import inspect
@@ -261,7 +270,10 @@ def changed_problem(exercise: Exercise, changed: list[str]) -> str:
     shown = []
     for c in changed[:5]:
         position = c.isascii() and c.isdigit() and len(c) <= 3
-        if position and 1 <= int(c) <= len(names):
+        if position and built is not None and 1 <= int(c) <= len(built):
+            name = built[int(c) - 1]
+            shown.append(f"`{name}`" if name else f"an input the check built for your function (case input {c})")
+        elif position and 1 <= int(c) <= len(names):
             shown.append(f"`{names[int(c) - 1]}` (argument {c})")
         elif position:
             shown.append(f"argument {c}")
@@ -365,8 +377,8 @@ def _failure_message(exercise: Exercise, suite: str, index: int, total: int, cas
         f"  problem:  {problem}",
         *([f"  likely:   {likely}"] if likely else []),
         f"  contract: {exercise.signature}",
-        f"  input:    {_describe_inputs(case)}",
-        f"  expected: {exercise.criterion if exercise.criterion else describe(expected)}",
+        f"  input:    {_describe_inputs(case, exercise.run)}",
+        f"  expected: {exercise.criterion or exercise.expected_shown or describe(expected)}",
         f"  got:      {describe(got)}",
     ]
     raised = got.get("__raised__") if isinstance(got, dict) and len(got) == 1 else None

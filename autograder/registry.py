@@ -58,6 +58,9 @@ class Exercise:
     alternatives: correct readings of the contract other than the reference (other algorithms,
         loops, dtypes inside), which the check must accept on every seed; with the
         misconceptions, what ``python -m autograder audit`` runs over many secret seeds.
+    expected_shown: what failure messages show as "expected" where the reference's output is
+        only one of many right answers (e.g. masks for degrees the reference drew at random);
+        default: the reference's output.
     inputs_unchanged: the function must leave its inputs as it found them (the check fails a
         correct output when an argument was changed in place); False where the contract lets
         the function work in place (e.g. train the tensors it is given).
@@ -74,6 +77,7 @@ class Exercise:
     misconceptions: tuple[Misconception, ...] = ()
     alternatives: tuple[Callable, ...] = ()
     inputs_unchanged: bool = True
+    expected_shown: str | None = None
 
     def cases(self, suite: str, seed: int | None = None) -> list[Case]:
         """The suite's cases, drawn from its fixed public seed, or from ``seed`` when given

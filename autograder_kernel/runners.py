@@ -4,6 +4,9 @@ The same runner calls the student's function (in the sandboxed kernel) and the r
 (in the judge), so what is compared is produced the same way on both sides. The grader tells
 the kernel which runner to use by its *spec*, ``(name, args)``: :func:`resolve` turns a spec
 back into the runner, so nothing but this module has to exist inside the sandbox.
+A runner that builds the function's arguments from the case (a model from a state dict, one
+batch of many) may carry ``input_names``: per case input, the name the student's function
+knows it by (None for inputs it only builds from), so an in-place change is reported by name.
 """
 
 from __future__ import annotations

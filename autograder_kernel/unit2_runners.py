@@ -95,7 +95,9 @@ def vae_steps_run(fn, case: Case):
 
 
 vae_forward_run.spec = ("vae_forward", ())
+vae_forward_run.input_names = (None, "x", "eps")
 vae_steps_run.spec = ("vae_steps", ())
+vae_steps_run.input_names = (None, "x", "eps", None)
 
 RUNNERS: dict[str, Callable] = {
     "vae_forward": lambda: vae_forward_run,

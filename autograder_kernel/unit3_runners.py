@@ -151,6 +151,7 @@ def reinforce_steps_run(fn, case: Case):
 
 
 reinforce_steps_run.spec = ("reinforce_steps", ())
+reinforce_steps_run.input_names = (None, "x", "labels", "gumbels", None)
 
 RUNNERS: dict[str, Callable] = {
     "reinforce_steps": lambda: reinforce_steps_run,

@@ -142,6 +142,7 @@ MAX_CLIFF_STEPS = 200_000
 episodes_run.spec = ("episodes", ())
 cliff_run.spec = ("cliff", ())
 dqn_loss_run.spec = ("dqn_loss", ())
+dqn_loss_run.input_names = (None, None, "batch", None)
 
 RUNNERS: dict[str, Callable] = {"episodes": lambda: episodes_run, "dqn_loss": lambda: dqn_loss_run,
                                  "cliff": lambda: cliff_run}

@@ -8,6 +8,8 @@
   dtype read off the weights, no batch norm), Adam for each (``betas=(0.5, 0.999)``,
   ``eps=ADAM_EPS``), then calls the student's ``gan_train_step`` k times. Output:
   ``(losses_d (k,), losses_g (k,), *generator parameters, *discriminator parameters)``.
+  A training run (``kwargs = {"z_eval": (n, L), "every": e, "last": m}``) also returns, last, the
+  generator's samples ``G(z_eval)`` after every e-th of the last m steps, stacked ``(m / e, n, D)``.
 
 Neither calls a function that trusted grading withholds.
 """
@@ -36,6 +38,32 @@ def ar_sample_run(fn, case: Case):
 
     with torch.no_grad():
         return fn(logits_fn, order, u)
+
+
+def _describe_ar_inputs(case: Case) -> str:
+    from autograder.compare import describe   # trusted side only: messages are written there
+
+    W, b, order, u = case.args
+    return (f"logits_fn = x -> x @ W.T + b (an autoregressive logit map) with W {describe(W)} and b {describe(b)}; "
+            f"order {describe(order)}; u {describe(u)}")
+
+
+def _describe_gan_inputs(case: Case) -> str:
+    from autograder.compare import describe   # trusted side only: messages are written there
+
+    g_state, d_state, xs, z_ds, z_gs, lr, generator_loss = case.args
+
+    def sizes(state):
+        weights = [v for _, v in _linears(state)]
+        return " -> ".join(str(n) for n in [weights[0].shape[1]] + [w.shape[0] for w in weights])
+
+    text = (f"a generator ({sizes(g_state)}) and a discriminator ({sizes(d_state)}) of lecture_lib.gan with fixed "
+            f"weights, Adam(lr={lr}, betas=(0.5, 0.999)) for each; {len(xs)} steps with generator_loss="
+            f"{generator_loss!r}, x_real from {describe(xs)}, z_d from {describe(z_ds)}, z_g from {describe(z_gs)}")
+    if "z_eval" in case.kwargs:
+        text += (f"; the generator's samples on z_eval {describe(case.kwargs['z_eval'])} after every "
+                 f"{case.kwargs['every']}th of the last {case.kwargs['last']} steps are kept")
+    return text
 
 
 def _linears(state: dict) -> list[tuple[str, torch.Tensor]]:
@@ -74,11 +102,12 @@ def _value(x, step: int, which: str, like: torch.Tensor) -> torch.Tensor:
 
 def gan_steps_run(fn, case: Case):
     g_state, d_state, xs, z_ds, z_gs, lr, generator_loss = case.args
+    z_eval, every, last = case.kwargs.get("z_eval"), int(case.kwargs.get("every", 1)), int(case.kwargs.get("last", 0))
     generator, discriminator = gan_models(g_state, d_state)
     opt_g = torch.optim.Adam(generator.parameters(), lr=float(lr), betas=(0.5, 0.999), eps=ADAM_EPS)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=float(lr), betas=(0.5, 0.999), eps=ADAM_EPS)
     like = next(generator.parameters())
-    losses_d, losses_g = [], []
+    losses_d, losses_g, snapshots = [], [], []
     with torch.enable_grad():
         for i in range(len(xs)):
             out = fn(generator, discriminator, opt_g, opt_d, xs[i], z_ds[i], z_gs[i], generator_loss=generator_loss)
@@ -86,12 +115,20 @@ def gan_steps_run(fn, case: Case):
                 raise ContractError(f"step {i + 1} returned {type(out).__name__}; return the pair (loss_d, loss_g)")
             losses_d.append(_value(out[0], i + 1, "loss_d", like))
             losses_g.append(_value(out[1], i + 1, "loss_g", like))
-    return (torch.stack(losses_d), torch.stack(losses_g), *(p.detach() for p in generator.parameters()),
-            *(p.detach() for p in discriminator.parameters()))
+            if z_eval is not None and i >= len(xs) - last and (len(xs) - 1 - i) % every == 0:
+                with torch.no_grad():
+                    snapshots.append(generator(z_eval).detach())
+    out = (torch.stack(losses_d), torch.stack(losses_g), *(p.detach() for p in generator.parameters()),
+           *(p.detach() for p in discriminator.parameters()))
+    return out if z_eval is None else (*out, torch.stack(snapshots))
 
 
 ar_sample_run.spec = ("ar_sample", ())
+ar_sample_run.input_names = (None, None, "order", "u")
+ar_sample_run.describe_inputs = _describe_ar_inputs
 gan_steps_run.spec = ("gan_steps", ())
+gan_steps_run.input_names = (None, None, "x_real", "z_d", "z_g", None, None)
+gan_steps_run.describe_inputs = _describe_gan_inputs
 
 RUNNERS: dict[str, Callable] = {
     "ar_sample": lambda: ar_sample_run,
