@@ -2,11 +2,11 @@
 #   make course   execute every lecture (solutions/) headless in fast mode -> build/
 #   make test     the whole test suite (what CI runs)
 #   make bench    benchmarks, one JSON object per line
-#   make lab      JupyterLab on the student notebooks
+#   make lab      JupyterLab on the student notebooks (fast mode; FULL=1 for full)
 #   make release  regenerate notebooks/ from solutions/ with nbgrader
 # Every target sets itself up on first use (.venv, pinned dependencies, MNIST cache) and
 # reinstalls nothing afterwards. Variables: PYTHON (default python3), COURSE_DATA (data
-# folder), FULL=1 (course in full mode), ONLY=<pattern> (course/bench subset), LAB_ARGS
+# folder), FULL=1 (course / lab in full mode), ONLY=<pattern> (course/bench subset), LAB_ARGS
 # (extra jupyter lab options), PYTEST_ARGS (extra pytest options).
 
 SHELL := /bin/bash
@@ -45,8 +45,10 @@ test: data
 bench: data
 	$(PY) benchmarks/run.py $(if $(ONLY),--only "$(ONLY)")
 
+# Fast mode unless FULL=1: every notebook's Run All then takes minutes on a laptop CPU (the first
+# cell of each prints the setting, both settings' costs and how to switch).
 lab: data
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	COURSE_FAST=$(if $(FULL),0,1) $(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 release: $(STAMP)
 	$(PY) -m autograder release

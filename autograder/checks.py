@@ -49,7 +49,15 @@ __all__ = ["check", "collect", "judge", "Verdict", "CheckFailed", "case_inputs",
 
 
 class CheckFailed(AssertionError):
-    """A check found a wrong answer; the message says on which input and how."""
+    """A check found a wrong answer; the message says on which input and how.
+
+    Jupyter shows the message alone (IPython's ``_render_traceback_`` hook), in the notebook
+    and in nbgrader's Validate dialog: the frames inside the checker say nothing to a student
+    and pushed the ``problem:`` line below the fold."""
+
+    def _render_traceback_(self) -> list[str]:
+        first, *rest = str(self).splitlines() or [""]
+        return [f"CheckFailed: {first}", *rest]
 
 
 @dataclass
@@ -411,11 +419,24 @@ def check(exercise_id: str, fn, *, suite: str = "visible", device=None, quiet: b
     Returns nothing (so a test cell shows only the one line it prints); use
     ``judge(collect(...))`` for the :class:`Verdict` itself.
     """
-    verdict = judge(collect(exercise_id, fn, suite=suite, device=device))
+    record = collect(exercise_id, fn, suite=suite, device=device)
+    verdict = judge(record)
     if not verdict.passed:
+        if record["cases"] and all((c.get("error") or {}).get("type") == "NotImplementedError" for c in record["cases"]):
+            raise CheckFailed(not_written_message(exercise_id, record.get("function")))
         raise CheckFailed(verdict.message)
     if not quiet:
         print(f"\u2713 {verdict.message}")
+
+
+def not_written_message(exercise_id: str, function: str | None) -> str:
+    """The message for a function that raised NotImplementedError on every case: a stub (or a
+    function that calls one). Short, because nothing was wrong yet: nothing was written."""
+    name = f"`{function}`" if isinstance(function, str) and function.isidentifier() else "your function"
+    return (f"{exercise_id}: {name} is not written yet: it raised NotImplementedError on every case (it, or an "
+            "exercise it calls, still has `raise NotImplementedError()`).\n"
+            "  Run All stops here, at the first unfinished exercise. Write the function in its cell above, "
+            "run that cell, then run this check again (or Run All).")
 
 
 def run_case(exercise_id: str, suite: str, index: int, fn, device=None):

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 __all__ = ["get_device", "describe_device", "seed_everything", "fast_mode", "by_mode", "randn", "rand",
-           "NotWrittenYet", "uses_your"]
+           "NotWrittenYet", "uses_your", "show_setting", "RUN_ALL"]
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
+_TRUE = {"", "1", "true", "yes", "on"}     # unset: fast, the setting a laptop runs in minutes
+_FALSE = {"0", "false", "no", "off"}
 
 
 def get_device(name: str | None = None) -> torch.device:
@@ -83,10 +83,11 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def fast_mode() -> bool:
-    """True when ``COURSE_FAST`` asks for the quick setting (CI, ``make course``).
+    """True unless ``COURSE_FAST=0`` asks for the full setting: fast is the default (students'
+    ``make lab``, CI, ``make course``); ``make lab FULL=1`` / ``make course FULL=1`` set 0.
 
-    Long runs in the lectures pick their size with :func:`by_mode`, so that CI executes
-    every notebook in minutes while ``COURSE_FAST=0`` trains to the figures the text quotes.
+    Long runs in the lectures pick their size with :func:`by_mode`, so that every notebook
+    runs in minutes on a laptop while ``COURSE_FAST=0`` trains to the figures the text quotes.
     """
     value = os.environ.get("COURSE_FAST", "").strip().lower()
     if value in _TRUE:
@@ -94,6 +95,42 @@ def fast_mode() -> bool:
     if value in _FALSE:
         return False
     raise ValueError(f"COURSE_FAST={value!r}: use 1 (fast) or 0 (full)")
+
+
+#: How long Run All of each lecture takes on the course's development machine, a 2-core CPU (laptop
+#: class): fast mode measured by ``make course`` (2026-12-07, nothing else running), full mode as
+#: measured (``make course FULL=1 ONLY=<unit>``) or, where no whole run was timed, estimated from
+#: its timed parts, and said so.
+RUN_ALL = {
+    "unit0_mnist": ("9 s", "about 1 minute (estimated: 5 epochs instead of 1)"),
+    "unit1_autoencoders": ("36 s", "about 7 minutes (measured 2026-11-22)"),
+    "unit2_vae": ("42 s", "about 2 minutes (107 s measured 2026-11-22)"),
+    "unit3_reinforce": ("12 s", "about 2 minutes (100 s measured 2026-11-22)"),
+    "unit4_policy_gradients": ("85 s", "over an hour (estimated from its parts: 25 CartPole runs of 150,000 steps "
+                                       "with your agent, about 30 min, then 5 million steps of Pong, 28-67 min)"),
+    "unit5_value_based": ("67 s", "about 15 minutes (estimated from its parts: 3 DQN seeds of 150,000 steps at "
+                                  "about 150 s each, 5 actor-critic seeds at about 35 s)"),
+    "unit6_gans_autoregressive": ("64 s", "about 45 minutes (estimated from the benchmark's runs of the same models)"),
+}
+
+
+def show_setting(notebook: str, device: torch.device | None = None) -> None:
+    """Print, at the top of a lecture: the active setting, what a Run All costs in each
+    setting, how to switch, and that Run All stops at the first unfinished exercise."""
+    fast = fast_mode()
+    times = RUN_ALL.get(notebook)
+    print(f"setting:   {'fast' if fast else 'full'} (COURSE_FAST={'1' if fast else '0'}): "
+          + ("short runs, every figure in minutes; numbers the text marks as full-mode come from longer, "
+             "measured runs" if fast else "the long runs behind the figures the text quotes"))
+    if times:
+        print(f"Run All:   fast {times[0]}; full {times[1]} (a 2-core laptop-class CPU; a GPU is faster)")
+    print("switch:    " + ("full: quit JupyterLab and start it with `make lab FULL=1` (or COURSE_FAST=0 in its "
+                           "environment)" if fast else "fast: quit JupyterLab and start it with `make lab`")
+          + "; then restart the kernel")
+    if device is not None:
+        print(f"device:    {describe_device(device)}")
+    print("exercises: Run All stops at the first exercise you have not finished (its check says so); "
+          "write it, run its cell, then go on")
 
 
 def by_mode(*, fast, full):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from autograder.registry import all_exercises, get_exercise
 from lecture_lib.data import images_to_vectors
 
 EX = "unit0.images_to_vectors"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _flat(x):
@@ -35,7 +37,7 @@ def test_reference_passes(suite, capsys):
     assert "passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", [k for k, v in MISTAKES.items() if v is not None])
+@pytest.mark.parametrize("name", [k for k, v in MISTAKES.items() if v is not None and k != "left as a stub"])
 def test_each_mistake_fails_with_a_clear_message(name):
     with pytest.raises(CheckFailed) as info:
         check(EX, MISTAKES[name], suite="hidden")
@@ -46,8 +48,41 @@ def test_each_mistake_fails_with_a_clear_message(name):
 
 
 def test_stub_message_tells_the_student_what_to_do():
+    """A stub (NotImplementedError on every case) gets a short message: not written yet, and Run
+    All stops here; a function that raises it on some cases only gets the full message."""
+    stub = MISTAKES["left as a stub"]
+    with pytest.raises(CheckFailed) as info:
+        check(EX, stub)
+    msg = str(info.value)
+    assert "is not written yet" in msg and "Run All stops here, at the first unfinished exercise" in msg
+    assert "expected:" not in msg and len(msg.splitlines()) == 2
+
+    def partly(x):
+        if len(x) > 2:
+            raise NotImplementedError()
+        return images_to_vectors(x)
+
     with pytest.raises(CheckFailed, match="replace the `raise NotImplementedError\\(\\)` line"):
-        check(EX, MISTAKES["left as a stub"])
+        check(EX, partly, suite="hidden")
+
+
+def test_jupyter_shows_the_message_without_the_checkers_frames(tmp_path):
+    """In a real kernel, a failed check's error output is the message alone: no frames from
+    autograder/ (IPython's _render_traceback_), so the problem line is on top, also in Validate."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from autograder import check\n"
+        "def images_to_vectors(images):\n    return images.float()\n"
+        f"check({EX!r}, images_to_vectors)")])
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(REPO)}}).execute()
+    [error] = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert error.ename == "CheckFailed"
+    assert error.traceback[0].startswith("CheckFailed: unit0.images_to_vectors: visible case 1")
+    assert error.traceback[1].lstrip().startswith("problem:")
+    assert not any("checks.py" in line or "File " in line for line in error.traceback)
 
 
 def test_any_correct_implementation_passes():

@@ -59,11 +59,39 @@ def test_seed_everything_makes_python_numpy_and_torch_repeat():
         seed_everything(-1)
 
 
-@pytest.mark.parametrize("value,fast", [("1", True), ("true", True), ("0", False), ("", False)])
+@pytest.mark.parametrize("value,fast", [("1", True), ("true", True), ("0", False), ("", True), (None, True)])
 def test_fast_mode_and_by_mode(monkeypatch, value, fast):
-    monkeypatch.setenv("COURSE_FAST", value)
+    """Fast is the default (unset or empty): what a student's laptop runs; COURSE_FAST=0 is full."""
+    if value is None:
+        monkeypatch.delenv("COURSE_FAST", raising=False)
+    else:
+        monkeypatch.setenv("COURSE_FAST", value)
     assert fast_mode() is fast
     assert by_mode(fast="f", full="F") == ("f" if fast else "F")
+
+
+@pytest.mark.parametrize("value", ["1", "0"])
+def test_every_notebook_says_its_setting_and_costs(monkeypatch, capsys, value):
+    """show_setting (the first cell of every lecture) prints the active setting, Run All's cost in
+    both settings, how to switch and that Run All stops at the first unfinished exercise; every
+    lecture has its costs listed and calls it in its first code cell."""
+    import nbformat
+
+    from autograder.notebooks import SOLUTIONS, assignments
+    from lecture_lib.runtime import RUN_ALL, show_setting
+
+    assert set(RUN_ALL) == set(assignments())
+    monkeypatch.setenv("COURSE_FAST", value)
+    for name in assignments():
+        show_setting(name, torch.device("cpu"))
+        out = capsys.readouterr().out
+        assert out.startswith(f"setting:   {'fast' if value == '1' else 'full'} (COURSE_FAST={value})")
+        assert f"Run All:   fast {RUN_ALL[name][0]}; full {RUN_ALL[name][1]}" in out
+        assert ("make lab FULL=1" if value == "1" else "`make lab`") in out
+        assert "Run All stops at the first exercise you have not finished" in out and "device:    cpu" in out
+        nb = nbformat.read(SOLUTIONS / name / f"{name}.ipynb", as_version=4)
+        first = next(c for c in nb.cells if c.cell_type == "code")
+        assert f'show_setting("{name}"' in first.source, name
 
 
 def test_fast_mode_rejects_nonsense(monkeypatch):

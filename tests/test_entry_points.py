@@ -48,12 +48,53 @@ def test_make_lab_serves_the_student_notebooks(repo, tmp_path):
         assert "unit0_mnist.ipynb" in [item["name"] for item in listing["content"]]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as r:
             assert r.status == 200 and b"JupyterLab" in r.read()
+        # Students get fast mode (their kernels inherit the server's environment)
+        server_envs = [_environ(pid) for pid in _group_members(proc.pid) if b"jupyter" in _cmdline(pid)]
+        assert server_envs and all(env.get("COURSE_FAST") == "1" for env in server_envs), server_envs
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getpgid(int(entry)) == pgid:
+                    members.append(int(entry))
+            except OSError:
+                pass
+    return members
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def _environ(pid: int) -> dict:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            pairs = [item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item]
+    except OSError:
+        return {}
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
+
+
+def test_make_lab_full_switches_the_setting(repo):
+    """`make lab FULL=1` starts the server with COURSE_FAST=0 (a dry run: the command make would run)."""
+    for extra, value in ((), "1"), (("FULL=1",), "0"):
+        proc = subprocess.run(["make", "-n", "lab", *extra], cwd=repo, capture_output=True, text=True, env=tool_env())
+        assert proc.returncode == 0, proc.stderr
+        [line] = [l for l in proc.stdout.splitlines() if "jupyter lab" in l]
+        assert line.startswith(f"COURSE_FAST={value} "), line
 
 
 def test_bench_prints_json_lines(repo):

@@ -105,6 +105,7 @@ def test_student_version_runs_until_the_first_exercise(assignment, tmp_path, mon
         nb, error = _execute(path, tmp_path)
         assert error is not None, "the student version should stop at the first unimplemented exercise"
         assert "NotImplementedError" in str(error)
+        assert "Run All stops here, at the first unfinished exercise" in str(error)
         failed = [c for c in nb.cells if c.cell_type == "code"
                   and any(o.get("output_type") == "error" for o in c.outputs)]
         meta = failed[0].metadata.get("nbgrader", {})

@@ -49,14 +49,13 @@ import numpy as np
 import torch
 
 from autograder import check
-from lecture_lib import by_mode, fast_mode, seed_everything, uses_your
+from lecture_lib import by_mode, seed_everything, show_setting, uses_your
 from lecture_lib.mdp import cliff_walking, frozen_lake, plot_grid
 from lecture_lib.td import Episode, play_episode, sarsa
 
 torch.set_default_dtype(torch.float32)
 seed_everything(0)
-print("fast mode (short runs, for CI and make course)" if fast_mode() else
-      "full mode: the runs behind the figures the text quotes")
+show_setting("unit5_value_based")   # fast or full, what Run All costs in each, how to switch
 """)
 
 md("mdp-md", r"""

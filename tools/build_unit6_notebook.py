@@ -50,8 +50,8 @@ import matplotlib.pyplot as plt
 import torch
 
 from autograder import check
-from lecture_lib import (Batches, by_mode, describe_device, fast_mode, get_device, seed_everything, train,
-                         train_steps, uses_your)
+from lecture_lib import (Batches, by_mode, get_device, seed_everything, show_setting,
+                         train, train_steps, uses_your)
 from lecture_lib.autoregressive import MADE, PixelCNN, dependency_matrix, input_gradient_map
 from lecture_lib.data import binarized_mnist, images_to_vectors, load_mnist
 from lecture_lib.gan import (GANConfig, MLPDiscriminator, MLPGenerator, gan_value, js_divergence,
@@ -62,7 +62,7 @@ from lecture_lib.vae import VAE, importance_weighted_log_likelihood
 
 device = get_device()
 seed_everything(0)
-print(f"device: {describe_device(device)}; fast mode: {fast_mode()}")
+show_setting("unit6_gans_autoregressive", device)   # fast or full, what Run All costs in each, how to switch
 """)
 
 md("gan-md", r"""
