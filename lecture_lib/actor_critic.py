@@ -106,7 +106,8 @@ def actor_critic_config(**overrides) -> CartPoleConfig:
 
 
 def train_actor_critic(cfg: CartPoleConfig, seed: int, lam: float = 0.95, device: torch.device | str = "cpu",
-                       progress=None) -> CartPoleResult:
+                       progress=None, bar: bool | None = None) -> CartPoleResult:
     """Unit 4's ``train_cartpole`` (same networks, optimizers, budget and evaluation) with the
     actor-critic iteration; ``cfg.min_steps`` is the window ``n`` of steps per update."""
-    return train_cartpole(cfg, seed, device=device, progress=progress, iteration=ActorCriticIteration(lam=lam))
+    return train_cartpole(cfg, seed, device=device, progress=progress, iteration=ActorCriticIteration(lam=lam),
+                          bar=bar)

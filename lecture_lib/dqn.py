@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lecture_lib.rl import CartPoleResult, StepCounter, mlp, record_evaluations
+from lecture_lib.rl import CartPoleResult, StepCounter, mlp, record_evaluations, show_steps, step_bar
 
 __all__ = ["ReplayBuffer", "dqn_targets", "dqn_loss", "DQNConfig", "train_dqn"]
 
@@ -140,13 +140,14 @@ def _epsilon(cfg: DQNConfig, step: int) -> float:
 
 
 def train_dqn(cfg: DQNConfig, seed: int, device: torch.device | str = "cpu", progress=None,
-              loss_fn=None) -> CartPoleResult:
+              loss_fn=None, bar: bool | None = None) -> CartPoleResult:
     """Train a Q-network on CartPole-v1 from ``seed`` for ``cfg.max_steps`` environment steps,
     evaluating the greedy policy on ``eval_episodes`` episodes every ``eval_every`` steps
     (evaluation steps not counted; evaluation always uses the 500-step limit).
     ``steps_to_solve``: the first evaluation >= ``solved_at``; ``result.policy`` is the
     Q-network and ``result.buffer`` the replay buffer. ``loss_fn(q_net, target_net, batch, gamma)``
-    replaces :func:`dqn_loss` (e.g. the student's; ``cfg.huber`` then does not apply)."""
+    replaces :func:`dqn_loss` (e.g. the student's; ``cfg.huber`` then does not apply). ``bar``: a
+    progress bar over the steps (default on unless ``COURSE_PROGRESS=0``)."""
     device = torch.device(device)
     threads = torch.get_num_threads()
     if device.type == "cpu":
@@ -165,6 +166,7 @@ def train_dqn(cfg: DQNConfig, seed: int, device: torch.device | str = "cpu", pro
     result = CartPoleResult(None, None, policy=q_net)
     result.buffer = buffer
     next_eval, start, seen = cfg.eval_every, time.perf_counter(), 0
+    meter = step_bar(cfg.max_steps, f"DQN, seed {seed}", bar)
     try:
         while env.steps < cfg.max_steps:
             if env.steps < cfg.learning_starts or rng.random() < _epsilon(cfg, env.steps):
@@ -190,9 +192,12 @@ def train_dqn(cfg: DQNConfig, seed: int, device: torch.device | str = "cpu", pro
             result.episode_returns += [(env.steps, r) for r in env.episode_returns[seen:]]
             seen = len(env.episode_returns)
             next_eval = record_evaluations(result, q_net, cfg, env.steps, next_eval, start, device, progress)
+            if env.steps % 512 == 0:
+                show_steps(meter, env.steps, result)
             if result.steps_to_solve is not None and cfg.stop_when_solved:
                 break
     finally:
+        meter.close()
         result.steps = env.steps
         env.close()
         torch.set_num_threads(threads)

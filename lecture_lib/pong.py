@@ -75,6 +75,9 @@ def make_pong_envs(n: int, seed: int) -> gym.vector.VectorEnv:
     """``n`` Pong environments side by side (SAME_STEP autoreset)."""
     import ale_py
 
+    # Only warnings and errors from the emulator: its start-up banner (info level) would show in a
+    # notebook as a red stderr box that looks like a failure.
+    ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Warning)
     gym.register_envs(ale_py)
     envs = gym.make_vec("ALE/Pong-v5", num_envs=n, vectorization_mode="sync",
                         vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})

@@ -257,6 +257,25 @@ class CartPoleResult:
 Iteration = Callable[..., list]
 
 
+def step_bar(total: int, desc: str, bar: bool | None = None):
+    """A progress bar over environment steps (tqdm; off with ``bar=False`` or ``COURSE_PROGRESS=0``),
+    cleared when the run ends so that a cell training many runs does not fill up with bars."""
+    from tqdm.auto import tqdm
+
+    from lecture_lib.train import progress_enabled
+
+    return tqdm(total=total, desc=desc, unit="step", disable=not progress_enabled(bar), leave=False, mininterval=1.0)
+
+
+def show_steps(meter, steps: int, result: CartPoleResult) -> None:
+    """Move a :func:`step_bar` to ``steps`` and show the latest greedy evaluation."""
+    if meter.disable:
+        return
+    meter.update(min(steps, meter.total) - meter.n)
+    if result.evaluations:
+        meter.set_postfix_str(f"greedy return {result.evaluations[-1][1]:.0f}", refresh=False)
+
+
 def record_evaluations(result: CartPoleResult, policy: nn.Module, cfg, steps: int, next_eval: int, start: float,
                        device, progress=None) -> int:
     """Evaluate the greedy ``policy`` at every evaluation point ``next_eval, next_eval +
@@ -280,7 +299,7 @@ def record_evaluations(result: CartPoleResult, policy: nn.Module, cfg, steps: in
 
 
 def train_cartpole(cfg: CartPoleConfig, seed: int, device: torch.device | str = "cpu", progress=None,
-                   iteration: Iteration | None = None) -> CartPoleResult:
+                   iteration: Iteration | None = None, bar: bool | None = None) -> CartPoleResult:
     """Train one policy from ``seed``: call ``iteration(env, policy, value, policy_opt, value_opt,
     gamma, min_steps)`` (default: :func:`reinforce_iteration` with ``cfg.variant``) until
     ``cfg.max_steps`` environment steps, evaluating the greedy policy on ``eval_episodes``
@@ -288,7 +307,8 @@ def train_cartpole(cfg: CartPoleConfig, seed: int, device: torch.device | str = 
     evaluation >= ``solved_at`` when ``stop_when_solved``.
 
     Every ``env.step`` the iteration makes counts (:class:`StepCounter`); an iteration may
-    overshoot an evaluation point, which is then taken right after it.
+    overshoot an evaluation point, which is then taken right after it. ``bar``: a progress bar
+    over the steps (default on unless ``COURSE_PROGRESS=0``).
     """
     if cfg.variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {cfg.variant!r}")
@@ -313,15 +333,18 @@ def train_cartpole(cfg: CartPoleConfig, seed: int, device: torch.device | str = 
     value_opt = torch.optim.Adam(value.parameters(), lr=cfg.value_lr)
     result = CartPoleResult(None, None, policy=policy, value=value)
     next_eval, start, seen = cfg.eval_every, time.perf_counter(), 0
+    meter = step_bar(cfg.max_steps, f"CartPole, seed {seed}", bar)
     try:
         while env.steps < cfg.max_steps:
             iteration(env, policy, value, policy_opt, value_opt, cfg.gamma, cfg.min_steps)
             result.episode_returns += [(env.steps, r) for r in env.episode_returns[seen:]]
             seen = len(env.episode_returns)
             next_eval = record_evaluations(result, policy, cfg, env.steps, next_eval, start, device, progress)
+            show_steps(meter, env.steps, result)
             if result.steps_to_solve is not None and cfg.stop_when_solved:
                 break
     finally:
+        meter.close()
         result.steps = env.steps
         env.close()
         torch.set_num_threads(threads)

@@ -46,3 +46,15 @@ def test_short_training_run_updates_the_policy():
     assert history.updates == 4 and history.steps == 512
     assert any(not torch.equal(a, b) for a, b in zip(before, policy.parameters()))
     assert all(p in (-1.0, 1.0) for _, p in history.points)
+
+
+def test_making_pong_environments_prints_no_banner():
+    """The emulator's start-up banner (stdout/stderr of the C++ library) would show in unit 4 as a
+    red stderr box: make_pong_envs keeps only its warnings and errors."""
+    import subprocess
+    import sys
+
+    code = "from lecture_lib.pong import make_pong_envs\nmake_pong_envs(2, seed=0).close()\n"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and proc.stderr == "", (proc.stdout, proc.stderr)

@@ -96,3 +96,28 @@ def test_cartpole_training_improves_and_respects_the_budget():
 def test_unknown_variant():
     with pytest.raises(ValueError, match="variant"):
         train_cartpole(CartPoleConfig(variant="magic"), seed=0)
+
+
+@pytest.mark.parametrize("trainer", ["cartpole", "dqn"])
+def test_cartpole_trainers_show_a_progress_bar_that_changes_nothing(trainer, capsys, monkeypatch):
+    """A bar over environment steps (on by default, off with COURSE_PROGRESS=0 or bar=False);
+    the run itself is the same with or without it."""
+    from lecture_lib.dqn import DQNConfig, train_dqn
+
+    monkeypatch.delenv("COURSE_PROGRESS", raising=False)
+    if trainer == "cartpole":
+        run = lambda bar: train_cartpole(CartPoleConfig(max_steps=3000, eval_every=1024, eval_episodes=2,
+                                                        stop_when_solved=False), 0, bar=bar)
+        label = "CartPole, seed 0"
+    else:
+        run = lambda bar: train_dqn(DQNConfig(max_steps=2048, eval_every=1024, eval_episodes=2), 0, bar=bar)
+        label = "DQN, seed 0"
+    shown = run(None)
+    err = capsys.readouterr().err
+    assert label in err and "step" in err
+    hidden = run(False)
+    assert label not in capsys.readouterr().err
+    assert shown.evaluations == hidden.evaluations and shown.steps == hidden.steps
+    monkeypatch.setenv("COURSE_PROGRESS", "0")
+    run(None)
+    assert label not in capsys.readouterr().err
