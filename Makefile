@@ -21,12 +21,18 @@ ifdef COURSE_DATA
 export COURSE_DATA := $(abspath $(COURSE_DATA))
 endif
 
-.PHONY: setup data course test bench lab release lock clean help
+.PHONY: setup exchange data course test bench lab release lock clean help
 
 help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
-setup: $(STAMP)
+setup: $(STAMP) exchange
+
+# nbgrader's exchange (release -> fetch, submit -> collect, feedback): COURSE_EXCHANGE, else
+# course/exchange; created writable for every user of the machine (as nbgrader's docs ask).
+EXCHANGE := $(or $(COURSE_EXCHANGE),course/exchange)
+exchange:
+	@test -d "$(EXCHANGE)" || mkdir -p -m 777 "$(EXCHANGE)"
 
 $(STAMP): $(DEPS)
 	bash tools/setup_venv.sh "$(PYTHON)" "$(VENV)"
@@ -47,8 +53,11 @@ bench: data
 
 # Fast mode unless FULL=1: every notebook's Run All then takes minutes on a laptop CPU (the first
 # cell of each prints the setting, both settings' costs and how to switch).
-lab: data
-	COURSE_FAST=$(if $(FULL),0,1) $(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+# nbgrader's student tools (Assignment List, Validate) with the course's exchange; the instructor's
+# (Formgrader, Course List, Create Assignment) switched off: course/student/.
+lab: data exchange
+	COURSE_FAST=$(if $(FULL),0,1) JUPYTER_CONFIG_PATH="$(CURDIR)/course/student$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 release: $(STAMP)
 	$(PY) -m autograder release

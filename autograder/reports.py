@@ -146,9 +146,24 @@ def feedback(assignment: str, course: Path = COURSE, out: Path | None = None,
             dest = out / student_dir.name / assignment / (path.stem + ".html")
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(body, encoding="utf-8")
+            _copy_submission_stamps(course / "submitted" / student_dir.name / assignment, dest.parent)
             written += 1
     print(f"wrote {written} feedback page(s) under {out}")
     return 0 if written else 1
+
+
+def _copy_submission_stamps(submitted: Path, dest: Path) -> None:
+    """What ``nbgrader release_feedback`` needs beside a feedback page to address it to the
+    student's own submission through the exchange: the submission's ``timestamp.txt`` and
+    ``submission_secret.txt`` (written by ``nbgrader collect``); regular files only, small."""
+    from autograder.safe_files import Refused, read_regular
+
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        try:
+            data = read_regular(submitted / name, max_bytes=4096)
+        except (FileNotFoundError, NotADirectoryError, Refused, OSError):
+            continue
+        (dest / name).write_bytes(data)
 
 
 def export(to: Path, course: Path = COURSE) -> int:

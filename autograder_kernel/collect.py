@@ -145,8 +145,19 @@ def collect_and_send(exercise_id: str, get_fn, suite: str, cases_path: str) -> N
                             f"{type(fn).__name__}")
         record = collect_cases(exercise_id, suite, fn, cases, resolve(tuple(raw["runner"])), device)
     except Exception as exc:  # the function is missing or not callable: every case fails
-        error = error_record(exc)
-        record = {"version": RECORD_VERSION, "exercise": exercise_id, "suite": suite, "device": str(device),
-                  "cases": [{"args": c.args, "kwargs": c.kwargs, "output": None, "error": error,
-                             "output_devices": []} for c in cases]}
+        record = failed_record(exercise_id, suite, str(device), cases, exc)
     _send(dumps(record))
+
+
+def failed_record(exercise_id: str, suite: str, device: str, cases: list[Case], exc: BaseException) -> dict:
+    """The record of a check whose function could not even be called (not defined: its cell
+    failed or was deleted; not callable): every case has the error, each its own copy (the
+    record must not name one container twice, or the grader refuses it as forged)."""
+    error = error_record(exc)
+    error["where"] = ""   # the grader's own call line: nothing of the student's to point at
+    if isinstance(exc, NameError):
+        error["message"] = (f"{error['message']}: the cell that defines it did not run to the end (see its "
+                            "output) or was deleted")[:2000]
+    return {"version": RECORD_VERSION, "exercise": exercise_id, "suite": suite, "device": device,
+            "cases": [{"args": c.args, "kwargs": c.kwargs, "output": None, "error": dict(error),
+                       "output_devices": []} for c in cases]}

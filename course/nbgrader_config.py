@@ -19,6 +19,12 @@ c.CourseDirectory.source_directory = os.path.join("..", "solutions")
 c.CourseDirectory.release_directory = os.path.join("..", "notebooks")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 
+# The exchange: where `nbgrader release_assignment` puts assignments for students to fetch, where
+# their submissions wait to be collected and their feedback to be fetched. One machine: the
+# course's own folder (made by the set-up); a JupyterHub: a folder every user can reach, e.g.
+# COURSE_EXCHANGE=/srv/nbgrader/exchange for the set-up, the instructor and the students' servers.
+c.Exchange.root = os.environ.get("COURSE_EXCHANGE") or os.path.join(HERE, "exchange")
+
 # What a student sees in place of a solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -48,6 +49,14 @@ def test_make_lab_serves_the_student_notebooks(repo, tmp_path):
         assert "unit0_mnist.ipynb" in [item["name"] for item in listing["content"]]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as r:
             assert r.status == 200 and b"JupyterLab" in r.read()
+        # nbgrader's student side works (exchange found: no "Error fetching courses!"), the
+        # instructor's Formgrader is not served to students
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/courses?token={token}", timeout=10) as r:
+            courses = json.load(r)
+        assert courses["success"] is True, courses
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/formgrader?token={token}", timeout=10)
+        assert info.value.code == 404
         # Students get fast mode (their kernels inherit the server's environment)
         server_envs = [_environ(pid) for pid in _group_members(proc.pid) if b"jupyter" in _cmdline(pid)]
         assert server_envs and all(env.get("COURSE_FAST") == "1" for env in server_envs), server_envs
@@ -93,7 +102,8 @@ def test_make_lab_full_switches_the_setting(repo):
     for extra, value in ((), "1"), (("FULL=1",), "0"):
         proc = subprocess.run(["make", "-n", "lab", *extra], cwd=repo, capture_output=True, text=True, env=tool_env())
         assert proc.returncode == 0, proc.stderr
-        [line] = [l for l in proc.stdout.splitlines() if "jupyter lab" in l]
+        [line] = [l for l in proc.stdout.replace("\\\n", " ").splitlines() if "jupyter lab" in l]
+        assert f'JUPYTER_CONFIG_PATH="{repo}/course/student' in line
         assert line.startswith(f"COURSE_FAST={value} "), line
 
 
