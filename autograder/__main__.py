@@ -5,6 +5,8 @@ Commands:
   grade ASSIGNMENT --submissions DIR --csv OUT.csv [--workers N]
                                          grade every submission, sandboxed, in parallel
   feedback ASSIGNMENT [--out DIR]        per-student HTML (no hidden test code or tracebacks)
+  import-zip ASSIGNMENT ZIP --lms canvas|moodle|blackboard
+                                         a platform's zip of submissions -> submitted/ (zip_collect)
   export [--to grades.csv]               the whole gradebook as CSV (nbgrader export)
   check NOTEBOOK                         a student's self-check: visible tests, exit 1 on failure
   list                                   the exercises the checks know
@@ -99,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None, help="default: course/feedback")
     p.add_argument("--student", action="append", default=None, help="only these students")
     p.add_argument("--course", type=Path, default=None, help="default: course/")
+    p = sub.add_parser("import-zip", help="import a learning platform's zip of submissions into submitted/")
+    p.add_argument("assignment")
+    p.add_argument("zip", type=Path, help="the platform's 'download all submissions' archive")
+    p.add_argument("--lms", choices=["canvas", "moodle", "blackboard"], default=None,
+                   help="the platform's file-name convention")
+    p.add_argument("--regexp", default=None,
+                   help="or a pattern with nbgrader's named groups student_id and file_id (zip_collect)")
+    p.add_argument("--course", type=Path, default=None, help="default: course/")
     p = sub.add_parser("export", help="export the gradebook to CSV (nbgrader export)")
     p.add_argument("--to", type=Path, default=Path("grades.csv"))
     p.add_argument("--course", type=Path, default=None, help="default: course/")
@@ -135,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
                                 progress=not args.no_progress, update_gradebook=not args.no_gradebook,
                                 **({"course": args.course.resolve()} if args.course else {}),
                                 **({"source": args.source.resolve()} if args.source else {}))
+    if args.command == "import-zip":
+        from autograder.lms import import_zip
+        return import_zip(args.assignment, args.zip, **({"course": args.course} if args.course else {}),
+                          lms=args.lms, regexp=args.regexp)
     if args.command == "feedback":
         from autograder.reports import feedback
         kw = {"course": args.course.resolve()} if args.course else {}

@@ -7,6 +7,7 @@ fetches feedback that shows the score."""
 from __future__ import annotations
 
 import getpass
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from nbgrader_helpers import TempCourse
 from autograder.notebooks import COURSE, SOLUTIONS, tool_env
 
 ASSIGNMENT = "unit0_mnist"
+RELEASE_NB = COURSE.parent / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
 
 def _run(cmd: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
@@ -121,3 +123,50 @@ def test_a_function_that_was_never_defined_is_judged_not_refused():
     assert not verdict.passed and len(verdict.briefs) == len(cases)
     assert "the cell that defines it did not run to the end" in verdict.failures[0]
     assert "raised at" not in verdict.failures[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lms,names", [
+    ("canvas", {"smithjane": "smithjane_12345_67890_unit0_mnist.ipynb",
+                "doejohn": "doejohn_LATE_23456_78901_unit0_mnist-1.ipynb"}),
+    ("moodle", {"123456": "Jane Smith_123456_assignsubmission_file_/unit0_mnist.ipynb",
+                "234567": "John Doe_234567_assignsubmission_file_unit0_mnist.ipynb"}),
+])
+def test_a_learning_platforms_zip_is_imported_and_graded(tmp_path, lms, names):
+    """The LMS route: a 'download all submissions' zip in the platform's naming is imported into
+    submitted/ (nbgrader zip_collect) and graded: the right score per student; a file that does
+    not follow the convention is reported, not imported; a hostile archive is refused whole."""
+    import zipfile
+
+    course = tmp_path / "course"
+    course.mkdir()
+    solved = tmp_path / "solved.ipynb"
+    shutil.copy(RELEASE_NB, solved)
+    _fill_in(solved)
+    archive = tmp_path / "submissions.zip"
+    (good, good_name), (stub, stub_name) = names.items()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(solved, good_name)
+        z.write(RELEASE_NB, stub_name)
+        z.writestr("readme.ipynb", "{}")
+    env = tool_env(COURSE_FAST="1", COURSE_PROGRESS="0")
+    out = _run([sys.executable, "-m", "autograder", "import-zip", ASSIGNMENT, str(archive), "--lms", lms,
+                "--course", str(course)], COURSE.parent, env)
+    assert "2 student(s) now have unit0_mnist" in out.stdout and "readme.ipynb" in out.stderr
+    for student in (good, stub):
+        assert (course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    if lms == "canvas":   # grading is the same for every platform once the files are in submitted/
+        csv_path = tmp_path / "grades.csv"
+        _run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(course), "--csv",
+              str(csv_path), "--course", str(course), "--workers", "2"], COURSE.parent, env)
+        rows = {line.split(",")[0]: line.split(",")[2] for line in csv_path.read_text().splitlines()[1:]}
+        assert rows == {good: "2", stub: "0"}
+
+    hostile = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(hostile, "w") as z:
+        z.writestr("../../evil_12345_67890_unit0_mnist.ipynb", "{}")
+    proc = subprocess.run([sys.executable, "-m", "autograder", "import-zip", ASSIGNMENT, str(hostile), "--lms", lms,
+                           "--course", str(tmp_path / "other")], cwd=COURSE.parent, capture_output=True, text=True,
+                          env=env)
+    assert proc.returncode == 2 and "would unpack outside its folder" in proc.stderr
+    assert not (tmp_path / "other").exists()
