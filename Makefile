@@ -14,6 +14,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.course-installed
+EXCHANGE := $(or $(COURSE_EXCHANGE),course/exchange)
 DEPS := requirements.txt requirements-lock.txt pyproject.toml tools/setup_venv.sh
 
 # A relative COURSE_DATA means relative to here, also for kernels that run elsewhere.
@@ -21,25 +22,24 @@ ifdef COURSE_DATA
 export COURSE_DATA := $(abspath $(COURSE_DATA))
 endif
 
-.PHONY: setup exchange data course test bench lab release lock clean help
+.PHONY: setup data course test bench lab release lock clean help
 
 help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
-setup: $(STAMP) exchange
+setup: $(STAMP) | $(EXCHANGE)
 
 # nbgrader's exchange (release -> fetch, submit -> collect, feedback): COURSE_EXCHANGE, else
 # course/exchange; created writable for every user of the machine (as nbgrader's docs ask).
-EXCHANGE := $(or $(COURSE_EXCHANGE),course/exchange)
-exchange:
-	@test -d "$(EXCHANGE)" || mkdir -p -m 777 "$(EXCHANGE)"
+$(EXCHANGE):
+	mkdir -p -m 777 "$(EXCHANGE)"
 
 $(STAMP): $(DEPS)
 	bash tools/setup_venv.sh "$(PYTHON)" "$(VENV)"
 	@touch $@
 
 # Fetch, verify and cache MNIST and unit 6's MNIST classifier once (a quick check afterwards).
-data: $(STAMP)
+data: $(STAMP) | $(EXCHANGE)
 	@$(PY) -m lecture_lib data prepare --classifier
 
 course: data
@@ -54,10 +54,11 @@ bench: data
 # Fast mode unless FULL=1: every notebook's Run All then takes minutes on a laptop CPU (the first
 # cell of each prints the setting, both settings' costs and how to switch).
 # nbgrader's student tools (Assignment List, Validate) with the course's exchange; the instructor's
-# (Formgrader, Course List, Create Assignment) switched off: course/student/.
-lab: data exchange
-	COURSE_FAST=$(if $(FULL),0,1) JUPYTER_CONFIG_PATH="$(CURDIR)/course/student$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+# (Formgrader, Course List, Create Assignment) switched off: course/student/. Started in
+# notebooks/: the Assignment List looks for downloaded assignments in the server's working folder.
+lab: data | $(EXCHANGE)
+	cd notebooks && COURSE_FAST=$(if $(FULL),0,1) JUPYTER_CONFIG_PATH="$(CURDIR)/course/student$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
+	$(abspath $(VENV))/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 release: $(STAMP)
 	$(PY) -m autograder release

@@ -104,7 +104,7 @@ def test_make_lab_full_switches_the_setting(repo):
         assert proc.returncode == 0, proc.stderr
         [line] = [l for l in proc.stdout.replace("\\\n", " ").splitlines() if "jupyter lab" in l]
         assert f'JUPYTER_CONFIG_PATH="{repo}/course/student' in line
-        assert line.startswith(f"COURSE_FAST={value} "), line
+        assert line.startswith(f"cd notebooks && COURSE_FAST={value} "), line
 
 
 def test_bench_prints_json_lines(repo):

@@ -94,8 +94,8 @@ def test_make_targets_exist_and_setup_is_not_redone(repo):
 
 def test_make_lab_adds_allow_root_only_for_root(repo):
     out = subprocess.run(["make", "-n", "lab"], cwd=repo, capture_output=True, text=True).stdout
-    lab_line = [l for l in out.splitlines() if "jupyter lab" in l][0]
-    assert "--notebook-dir=notebooks" in lab_line
+    lab_line = [l for l in out.replace("\\\n", " ").splitlines() if "jupyter lab" in l][0]
+    assert lab_line.startswith("cd notebooks && ") and "--notebook-dir=." in lab_line
     assert ("--allow-root" in lab_line) == (os.geteuid() == 0)
 
 

@@ -31,6 +31,21 @@ if ! command -v bwrap >/dev/null 2>&1; then
     fi
 fi
 
+# Chromium: the browser the tests drive JupyterLab in (Playwright launches this system copy;
+# `playwright install` would download its own). A system package, installed like bubblewrap.
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing chromium (apt-get)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } \
+            || echo "setup: WARNING: could not install chromium; the browser tests will fail"
+    else
+        echo "setup: WARNING: chromium is missing and cannot be installed here (needs root and apt);"
+        echo "       install it (e.g. sudo apt-get install chromium) for the browser tests"
+    fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
     echo "setup: creating $VENV with $PYTHON"
     "$PYTHON" -m venv "$VENV"
