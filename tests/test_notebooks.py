@@ -150,7 +150,7 @@ def test_make_course_runner_executes_and_summarizes(repo, tmp_path):
     assert "unit0_mnist/unit0_mnist.ipynb" in proc.stdout and "1 of 1 notebooks ok" in proc.stdout
     executed = nbformat.read(repo / "build/executed/unit0_mnist/unit0_mnist.ipynb", as_version=4)
     outputs = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
-    assert "fast mode: True" in outputs and "first training labels: [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]" in outputs
+    assert "setting:   fast (COURSE_FAST=1)" in outputs and "first training labels: [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]" in outputs
     assert any("image/png" in o.get("data", {}) for c in executed.cells if c.cell_type == "code"
                for o in c.outputs), "the digit grid is missing"
     assert (repo / "build/html/unit0_mnist/unit0_mnist.html").stat().st_size > 10_000
