@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,14 @@ def run_cli(*args, timeout=900, activated: bool = True):
 def read_csv(path: Path) -> dict[str, dict]:
     with open(path, newline="", encoding="utf-8") as f:
         return {row["student_id"]: row for row in csv.DictReader(f)}
+
+
+def stop_process_group(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop a server started with ``start_new_session=True`` and everything it started (kernels):
+    SIGTERM to its process group, SIGKILL if it has not exited within ``timeout`` seconds."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

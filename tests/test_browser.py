@@ -10,9 +10,7 @@ its slider, which redraws the figure. Each test starts and stops its own server.
 from __future__ import annotations
 
 import getpass
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from cli_helpers import stop_process_group
 
 from autograder.notebooks import COURSE, RELEASE, SOLUTIONS, tool_env
 
@@ -63,12 +62,7 @@ def lab_server(root: Path, tmp: Path, exchange: Path):
                 time.sleep(0.5)
         yield f"http://127.0.0.1:{port}", token
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process_group(proc)
         log.close()
 
 

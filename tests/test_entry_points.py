@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from cli_helpers import stop_process_group
 
 from autograder.notebooks import tool_env
 
@@ -61,11 +61,7 @@ def test_make_lab_serves_the_student_notebooks(repo, tmp_path):
         server_envs = [_environ(pid) for pid in _group_members(proc.pid) if b"jupyter" in _cmdline(pid)]
         assert server_envs and all(env.get("COURSE_FAST") == "1" for env in server_envs), server_envs
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_group(proc, timeout=20)
 
 
 def _group_members(pgid: int) -> list[int]:

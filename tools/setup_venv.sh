@@ -16,35 +16,28 @@ if sys.version_info[:2] != (3, 11):
              f"{sys.version.split()[0]}. Run e.g. `make PYTHON=python3.11 setup`.")
 PY
 
-# bubblewrap: the sandbox `python -m autograder grade` runs each submission in. A system
-# package, so installed with apt when we may; grading warns loudly and runs unisolated without it.
-if ! command -v bwrap >/dev/null 2>&1; then
+# System packages, installed with apt when we may (root and apt-get), else a warning saying what
+# is missing and what it costs. Usage: system_package COMMAND PACKAGE WHAT-FAILS-WITHOUT-IT
+system_package() {
+    command -v "$1" >/dev/null 2>&1 && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "setup: installing bubblewrap (apt-get)"
+        echo "setup: installing $2 (apt-get)"
         export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -q --no-install-recommends bubblewrap >/dev/null 2>&1 \
-            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends bubblewrap >/dev/null 2>&1; } \
-            || echo "setup: WARNING: could not install bubblewrap; grading will run without a sandbox"
+        apt-get install -y -q --no-install-recommends "$2" >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends "$2" >/dev/null 2>&1; } \
+            || echo "setup: WARNING: could not install $2; $3"
     else
-        echo "setup: WARNING: bubblewrap (bwrap) is missing and cannot be installed here (needs root and apt);"
-        echo "       install it (e.g. sudo apt-get install bubblewrap) before grading submissions"
+        echo "setup: WARNING: $2 ($1) is missing and cannot be installed here (needs root and apt);"
+        echo "       install it (e.g. sudo apt-get install $2): $3"
     fi
-fi
+}
 
+# bubblewrap: the sandbox `python -m autograder grade` runs each submission in; grading warns
+# loudly and runs unisolated without it.
+system_package bwrap bubblewrap "grading will run without a sandbox"
 # Chromium: the browser the tests drive JupyterLab in (Playwright launches this system copy;
-# `playwright install` would download its own). A system package, installed like bubblewrap.
-if ! command -v chromium >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "setup: installing chromium (apt-get)"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
-            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } \
-            || echo "setup: WARNING: could not install chromium; the browser tests will fail"
-    else
-        echo "setup: WARNING: chromium is missing and cannot be installed here (needs root and apt);"
-        echo "       install it (e.g. sudo apt-get install chromium) for the browser tests"
-    fi
-fi
+# `playwright install` would download its own).
+system_package chromium chromium "the browser tests will fail"
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "setup: creating $VENV with $PYTHON"
