@@ -2,12 +2,13 @@
 
 Commands:
   release [ASSIGNMENT ...] [--out DIR]   regenerate the student notebooks from solutions/
-  grade ASSIGNMENT --submissions DIR --csv OUT.csv [--workers N]
-                                         grade every submission, sandboxed, in parallel
+  grade ASSIGNMENT --submissions DIR --csv OUT.csv [--workers N | --cluster tcp://HOST:PORT]
+                                         grade every submission, sandboxed, in parallel (Dask)
   feedback ASSIGNMENT [--out DIR]        per-student HTML (no hidden test code or tracebacks)
   import-zip ASSIGNMENT ZIP --lms canvas|moodle|blackboard
                                          a platform's zip of submissions -> submitted/ (zip_collect)
-  export [--to grades.csv]               the whole gradebook as CSV (nbgrader export)
+  export [--to grades.csv] [--db-url URL]
+                                         the whole gradebook as CSV (nbgrader export)
   check NOTEBOOK                         a student's self-check: visible tests, exit 1 on failure
   list                                   the exercises the checks know
   audit [EXERCISE ...] [--seeds 200]     every check over many secret seeds: correct
@@ -79,18 +80,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--submissions", type=Path, required=True,
                    help="folder holding submitted/<student_id>/<assignment>/*.ipynb (or the submitted folder)")
     p.add_argument("--csv", type=Path, required=True, help="where to write one row per submission")
-    p.add_argument("--workers", type=int, default=None, help="parallel submissions (default: CPU count)")
+    p.add_argument("--workers", type=_positive, default=None,
+                   help="local worker processes, one submission each at a time (default: CPU count)")
+    p.add_argument("--cluster", default=None, metavar="local|tcp://HOST:PORT",
+                   help="where submissions are graded: 'local' (a Dask LocalCluster of --workers processes) "
+                        "or a running Dask scheduler whose workers have sandbox=1 resources "
+                        "(default: $DASK_SCHEDULER_ADDRESS, else local)")
     p.add_argument("--cell-timeout", type=float, default=600.0, help="seconds per cell (default 600)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per submission (default 3600)")
     p.add_argument("--memory", default="4G", help="memory per submission (default 4G)")
     p.add_argument("--max-procs", type=int, default=256, help="processes+threads per submission (default 256)")
     p.add_argument("--disk", default="1G", help="bytes a submission's kernel may write in all (default 1G)")
     p.add_argument("--grader-memory", default="8G",
-                   help="address space of each grading worker process itself (default 8G)")
+                   help="memory of each local grading worker process itself; its nanny restarts it "
+                        "beyond this (default 8G)")
     p.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto",
                    help="auto: bubblewrap when it works, else run unisolated with a warning")
     p.add_argument("--full", action="store_true", help="run the notebooks' full settings (default: fast)")
     p.add_argument("--no-gradebook", action="store_true", help="write the CSV only")
+    p.add_argument("--db-url", default=None, metavar="URL",
+                   help="the gradebook: sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB "
+                        "(default: $COURSE_DB_URL, else COURSE/gradebook.db)")
     p.add_argument("--course", type=Path, default=None,
                    help="nbgrader course folder with gradebook.db (default: course/)")
     p.add_argument("--source", type=Path, default=None,
@@ -111,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--course", type=Path, default=None, help="default: course/")
     p = sub.add_parser("export", help="export the gradebook to CSV (nbgrader export)")
     p.add_argument("--to", type=Path, default=Path("grades.csv"))
+    p.add_argument("--db-url", default=None, metavar="URL",
+                   help="the gradebook (default: $COURSE_DB_URL, else COURSE/gradebook.db)")
     p.add_argument("--course", type=Path, default=None, help="default: course/")
     p = sub.add_parser("check", help="run a notebook's visible tests; exit 1 unless all pass")
     p.add_argument("notebook", type=Path)
@@ -143,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         return grade_assignment(args.assignment, args.submissions, args.csv, workers=args.workers,
                                 limits=limits, sandbox=args.sandbox, fast=not args.full,
                                 progress=not args.no_progress, update_gradebook=not args.no_gradebook,
+                                cluster=args.cluster, db_url=args.db_url,
                                 **({"course": args.course.resolve()} if args.course else {}),
                                 **({"source": args.source.resolve()} if args.source else {}))
     if args.command == "import-zip":
@@ -155,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         return feedback(args.assignment, out=args.out, students=args.student, **kw)
     if args.command == "export":
         from autograder.reports import export
-        return export(args.to, **({"course": args.course.resolve()} if args.course else {}))
+        return export(args.to, db_url=args.db_url, **({"course": args.course.resolve()} if args.course else {}))
     if args.command == "check":
         from autograder.reports import self_check
         return self_check(args.notebook, args.cell_timeout)

@@ -21,12 +21,9 @@
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import csv
-import multiprocessing
 import os
 import re
-import shutil
 import signal
 import sys
 import tempfile
@@ -37,7 +34,8 @@ from pathlib import Path
 from autograder.notebooks import COURSE, SOLUTIONS, assignments, run_nbgrader, tool_env
 from autograder.safe_files import printable, read_regular
 
-__all__ = ["grade_assignment", "CSV_COLUMNS", "find_submissions", "csv_safe", "open_gradebook"]
+__all__ = ["grade_assignment", "CSV_COLUMNS", "find_submissions", "csv_safe", "open_gradebook", "gradebook_url",
+           "shown_url"]
 
 CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "problems", "flags", "parts",
                "seconds"]
@@ -109,6 +107,10 @@ def csv_safe(value) -> str:
 
 
 def _row(result: dict, max_score: float) -> dict:
+    if result.get("not_gradable"):  # no score: the gradebook keeps the earlier grade, if any
+        return {"student_id": result["student"], "assignment": result["assignment"], "score": "",
+                "max_score": _fmt(max_score), "status": "not gradable: " + " ".join(result["not_gradable"].split())[:1000],
+                "problems": "", "flags": "", "parts": "", "seconds": "0.0"}
     parts = result.get("parts", {})
     score = sum(p["score"] for p in parts.values())
     failures = result.get("failures", [])
@@ -137,38 +139,67 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 # ----------------------------------------------------------------- gradebook
 
-def _db_url(course: Path, name: str = "gradebook.db") -> str:
-    return "sqlite:///" + str(course / name)
+GRADEBOOK_SCHEMES = ("sqlite://", "postgresql://", "postgresql+psycopg2://")
 
 
-def open_gradebook(course: Path):
-    """The course's gradebook (``course/gradebook.db``), created when missing. Creating one
-    runs nbgrader's ``alembic`` from PATH, so this environment's ``bin/`` goes on PATH however
-    the CLI was started; a new gradebook is built under a temporary name and renamed into
-    place only when complete, so a failure leaves nothing half-built."""
+def gradebook_url(course: Path, db_url: str | None = None) -> str:
+    """The gradebook's SQLAlchemy URL: ``db_url`` (the CLI's ``--db-url``), else
+    ``$COURSE_DB_URL`` (which ``course/nbgrader_config.py`` gives nbgrader too), else the SQLite
+    file ``course/gradebook.db``. SQLite suits one grader on one machine; a class graded from
+    several machines, or with the formgrader open at the same time, wants PostgreSQL:
+    ``postgresql://USER:PASSWORD@HOST:PORT/DATABASE``."""
+    url = (db_url or os.environ.get("COURSE_DB_URL", "")).strip()
+    if not url:
+        return "sqlite:///" + str(Path(course) / "gradebook.db")
+    if not url.startswith(GRADEBOOK_SCHEMES):
+        raise ValueError(f"gradebook URL {shown_url(url)!r}: use sqlite:///PATH or "
+                         "postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+    return url
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed: any password replaced by ``***``."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def open_gradebook(course: Path, url: str | None = None):
+    """The course's gradebook (:func:`gradebook_url`), created when missing. Creating one runs
+    nbgrader's ``alembic`` from PATH, so this environment's ``bin/`` goes on PATH however the CLI
+    was started. A new SQLite gradebook is built under a temporary name and renamed into place
+    only when complete, so a failure leaves nothing half-built; a PostgreSQL database must exist
+    (nbgrader makes its tables on first use)."""
     from nbgrader.api import Gradebook
 
     os.environ["PATH"] = tool_env()["PATH"]
-    db = course / "gradebook.db"
-    if not db.exists():
-        tmp_name = f".gradebook-{os.getpid()}-{time.monotonic_ns()}.db"
+    url = url or gradebook_url(course)
+    if not url.startswith("sqlite:///"):
         try:
-            Gradebook(_db_url(course, tmp_name)).close()
-            os.replace(course / tmp_name, db)
+            return Gradebook(url)
+        except Exception as exc:
+            first = (str(exc).strip().splitlines() or [""])[0]
+            raise RuntimeError(f"the gradebook at {shown_url(url)} could not be opened: "
+                               f"{type(exc).__name__}: {shown_url(first)[:300]}") from None
+    db = Path(url[len("sqlite:///"):])
+    if not db.exists():
+        tmp = db.with_name(f".gradebook-{os.getpid()}-{time.monotonic_ns()}.db")
+        try:
+            Gradebook("sqlite:///" + str(tmp)).close()
+            os.replace(tmp, db)
         except BaseException as exc:
-            (course / tmp_name).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             if isinstance(exc, Exception):
                 raise RuntimeError(f"the gradebook {db} could not be created: {type(exc).__name__}: {exc}") from None
             raise
-    return Gradebook(_db_url(course))
+    return Gradebook(url)
 
 
-def ensure_assignment(assignment: str, course: Path, source: Path = SOLUTIONS) -> None:
+def ensure_assignment(assignment: str, course: Path, source: Path = SOLUTIONS, url: str | None = None) -> None:
     """Make sure the gradebook knows the assignment (``nbgrader generate_assignment`` into a
     throw-away release folder, so ``notebooks/`` is not touched)."""
     from nbgrader.api import MissingEntry
 
-    with open_gradebook(course) as gb:
+    url = url or gradebook_url(course)
+    with open_gradebook(course, url) as gb:
         try:
             gb.find_assignment(assignment)
             return
@@ -176,11 +207,12 @@ def ensure_assignment(assignment: str, course: Path, source: Path = SOLUTIONS) -
             pass
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
         proc = run_nbgrader("generate_assignment", assignment, "--force", "--log-level=WARN",
-                            f"--CourseDirectory.release_directory={tmp}", f"--CourseDirectory.db_url={_db_url(course)}",
+                            f"--CourseDirectory.release_directory={tmp}",
                             f"--CourseDirectory.root={course.resolve()}",
-                            f"--CourseDirectory.source_directory={source.resolve()}")
+                            f"--CourseDirectory.source_directory={source.resolve()}", db_url=url)
         if proc.returncode != 0:
-            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{proc.stdout}{proc.stderr}")
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n"
+                               + shown_url(proc.stdout + proc.stderr))
 
 
 def record_grades(gb, result: dict, timestamp: str | None = None) -> None:
@@ -225,11 +257,18 @@ def _timestamp(folder: Path) -> str | None:
 
 # ----------------------------------------------------------------- the batch
 
-def _sandbox_setting(mode: str) -> tuple[bool, str]:
+def _sandbox_setting(mode: str, fanout=None) -> tuple[bool, str]:
+    """(isolate, why not). Local workers share this machine's answer; on a Dask cluster every
+    worker is asked, and a worker whose sandbox fails makes its tasks not gradable there."""
     from autograder.sandbox import probe
 
     if mode == "none":
         return False, "isolation disabled (--sandbox none)"
+    if fanout is not None and not fanout.description.endswith(("local worker", "local workers")):
+        answers = fanout.client.run(probe)
+        if mode == "bwrap" or any(works for works, _ in answers.values()):
+            return True, ""
+        return False, "no worker of the cluster can start bubblewrap: " + next(iter(answers.values()))[1]
     works, why = probe()
     if works:
         return True, ""
@@ -243,25 +282,6 @@ def _warn(text: str) -> None:
     print(f"{bar}\nWARNING: {text}\n{bar}", file=sys.stderr, flush=True)
 
 
-def _scratch_root() -> Path:
-    """The grader's private folder (mode 0700): short, so that socket paths stay far below
-    the 107-byte limit whatever the student ids are."""
-    base = Path(tempfile.gettempdir())
-    if len(str(base)) > 40:
-        base = Path("/tmp")
-    return Path(tempfile.mkdtemp(prefix="ag-", dir=base))
-
-
-def _limit_worker(memory: int) -> None:
-    """A grading worker's own address-space limit: a kernel that makes the grader buffer
-    messages without end kills this worker, not the machine (it is then retried alone). Only
-    the soft limit: the kernels it starts set their own (``ulimit -v`` in the sandbox's shell)."""
-    import resource
-
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (memory if hard == resource.RLIM_INFINITY else min(memory, hard), hard))
-
-
 def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -271,13 +291,29 @@ def _failed(student: str, assignment: str, why: str) -> dict:
             "seconds": 0.0, "failures": [why]}
 
 
+def _not_gradable(student: str, assignment: str, why: str) -> dict:
+    return {**_failed(student, assignment, why), "failures": [], "not_gradable": why}
+
+
+def _write_autograded(course: Path, student: str, assignment: str, notebooks: dict[str, str]) -> None:
+    """The graded notebooks, written here by the client (the worker may be another machine)."""
+    if not notebooks:
+        return
+    dest = course / "autograded" / student / assignment
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, text in notebooks.items():
+        (dest / Path(name).name).write_text(text, encoding="utf-8")
+
+
 def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, workers: int | None = None,
                      limits: dict | None = None, sandbox: str = "auto", fast: bool = True,
                      course: Path = COURSE, source: Path = SOLUTIONS, progress: bool = True,
-                     update_gradebook: bool = True) -> int:
-    from autograder.grading import Job, PlanError, grade_submission, plan_notebook, zero_parts
+                     update_gradebook: bool = True, cluster: str | None = None, db_url: str | None = None) -> int:
+    from autograder.cluster import open_fanout
+    from autograder.grading import Job, PlanError, draw_seeds, grade_submission, plan_notebook, zero_parts
     from autograder.registry import get_exercise
-    from autograder.sandbox import Limits, build_packages
+    from autograder.safe_files import read_submission
+    from autograder.sandbox import Limits
 
     submissions, csv_path, course, source = (Path(p).resolve() for p in (submissions, csv_path, course, source))
     if not source.is_dir():
@@ -291,35 +327,29 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
     notebooks = sorted((source / assignment).glob("*.ipynb"))
     max_score, withheld = 0.0, set()
     all_parts: dict[str, dict] = {}  # every part of the assignment, at 0: what a failed grading records
+    plans: dict[str, dict] = {}
     try:
         for nb in notebooks:
             _, tests = plan_notebook(nb)
+            plans[nb.name] = tests
             max_score += sum(t.points for t in tests.values())
             withheld |= {n for t in tests.values() for c in t.checks for n in get_exercise(c.exercise).withholds}
             all_parts.update(zero_parts(nb.name, tests, "not graded"))
     except (PlanError, ValueError) as exc:
         print(f"error: cannot grade {assignment}: {exc}", file=sys.stderr)
         return 2
+    sources = {nb.name: nb.read_text(encoding="utf-8") for nb in notebooks}
     try:
         jobs_found = find_submissions(submissions, assignment)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        isolate, why = _sandbox_setting(sandbox)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if not isolate:
-        _warn(f"submissions run WITHOUT a sandbox: {why}. Student code can read and write "
-              "everything this user can (the gradebook, the solutions, other submissions). Time, "
-              "memory and output limits still apply.")
-    workers = max(1, workers or os.cpu_count() or 1)
     lim = Limits(**(limits or {}))
     if update_gradebook:
         try:
-            ensure_assignment(assignment, course, source)
-        except RuntimeError as exc:
+            db_url = gradebook_url(course, db_url)
+            ensure_assignment(assignment, course, source, db_url)
+        except (RuntimeError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     try:  # the kernels read MNIST read-only: make sure the cache exists
@@ -328,113 +358,108 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
     except Exception as exc:
         print(f"note: the MNIST cache could not be prepared ({exc}); notebooks that load MNIST will fail",
               file=sys.stderr)
-    from lecture_lib.data import data_dir
-
-    scratch = _scratch_root()
     try:
-        signal.signal(signal.SIGTERM, _interrupt)  # a killed run still removes its scratch folder
+        signal.signal(signal.SIGTERM, _interrupt)  # a killed run still stops its local cluster
     except ValueError:  # not the main thread
         pass
     rows: list[dict] = []
     gradebook_errors: list[str] = []
     start = time.monotonic()
     try:
-        lib = build_packages(sorted(withheld), scratch / "lib")
-        threads = str(max(1, (os.cpu_count() or 1) // workers))
-        env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-               "COURSE_FAST": "1" if fast else "0",
-               "COURSE_PROGRESS": "0", "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
-               "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-        if "COURSE_DEVICE" in os.environ:
-            env["COURSE_DEVICE"] = os.environ["COURSE_DEVICE"]
-        jobs = {student: Job(student=student, assignment=assignment, submission=str(folder),
-                             notebooks=[str(n) for n in notebooks], scratch=str(scratch), lib=str(lib),
-                             data=str(data_dir().resolve()), limits=vars(lim), isolate=isolate, env=env,
-                             autograded=str(course / "autograded" / student / assignment))
-                for student, folder, problem in jobs_found if problem is None}
+        fanout_cm = open_fanout(cluster, workers, lim.grader_memory)
+        fanout = fanout_cm.__enter__()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        try:
+            isolate, why = _sandbox_setting(sandbox, fanout)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if not isolate:
+            _warn(f"submissions run WITHOUT a sandbox: {why}. Student code can read and write "
+                  "everything this user can (the gradebook, the solutions, other submissions). Time, "
+                  "memory and output limits still apply.")
         folders = {student: folder for student, folder, _ in jobs_found}
         bar = None
         if progress:
             from tqdm.auto import tqdm
             bar = tqdm(total=len(jobs_found), desc=f"grading {assignment}", unit="submission", file=sys.stderr)
-        gb = open_gradebook(course) if update_gradebook else None
+        gb = open_gradebook(course, db_url) if update_gradebook else None
 
         def finish(result: dict) -> None:
-            # every part of the assignment is recorded: what grading did not reach counts 0, so a
-            # failed re-grade replaces an old score in the gradebook exactly as in the CSV
-            result["parts"] = {**{k: dict(v) for k, v in all_parts.items()}, **result.get("parts", {})}
-            if gb is not None:
-                try:
-                    record_grades(gb, result, _timestamp(folders[result["student"]]))
-                except Exception as exc:
+            if result.get("not_gradable"):  # the machine's failure: the gradebook keeps what it had
+                rows.append(_row(result, max_score))
+            else:
+                # every part of the assignment is recorded: what grading did not reach counts 0, so a
+                # failed re-grade replaces an old score in the gradebook exactly as in the CSV
+                result["parts"] = {**{k: dict(v) for k, v in all_parts.items()}, **result.get("parts", {})}
+                _write_autograded(course, result["student"], assignment, result.get("notebooks", {}))
+                if gb is not None:
                     try:
-                        gb.db.rollback()
-                    except Exception:
-                        pass
-                    msg = f"the gradebook was not updated: {exc}"
-                    gradebook_errors.append(f"{result['student']}: {msg}")
-                    result.setdefault("problems", []).append(msg)
-            rows.append(_row(result, max_score))
+                        record_grades(gb, result, _timestamp(folders[result["student"]]))
+                    except Exception as exc:
+                        try:
+                            gb.db.rollback()
+                        except Exception:
+                            pass
+                        msg = f"the gradebook was not updated: {exc}"
+                        gradebook_errors.append(f"{result['student']}: {msg}")
+                        result.setdefault("problems", []).append(msg)
+                rows.append(_row(result, max_score))
             _write_csv(csv_path, rows)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(f"{printable(result['student'], 40)}: {rows[-1]['score']}/{rows[-1]['max_score']}")
 
+        jobs = {}
         for student, folder, problem in jobs_found:
             if problem is not None:
                 finish(_failed(student, assignment, problem))
-        # a worker process that dies (killed for memory, a crash) breaks its whole pool: every
-        # submission in flight there is retried, each in a pool of its own, so that only the one
-        # that kills its worker again is failed
-        pending, alone = list(jobs), False
-        while pending:
-            ctx = multiprocessing.get_context("spawn")
-            groups = [[s] for s in pending] if alone else [pending]
-            pending = []
-            for group in groups:
-                with cf.ProcessPoolExecutor(max_workers=min(workers, len(group)), mp_context=ctx,
-                                            initializer=_limit_worker, initargs=(lim.grader_memory,)) as pool:
-                    futures = {pool.submit(grade_submission, jobs[s]): s for s in group}
-                    for fut in cf.as_completed(futures):
-                        student = futures[fut]
-                        try:
-                            result = fut.result()
-                        except Exception as exc:  # the worker process itself died
-                            if alone:
-                                result = _failed(student, assignment,
-                                                 f"the grading worker crashed twice ({type(exc).__name__})")
-                            else:
-                                pending.append(student)
-                                continue
-                        finish(result)
-            alone = True
+                continue
+            try:
+                bundle = read_submission(folder, lim.max_files)
+            except OSError as exc:
+                finish(_failed(student, assignment, f"the submission could not be read: {exc}"))
+                continue
+            jobs[student] = Job(student=student, assignment=assignment, bundle=bundle, sources=sources,
+                                seeds=draw_seeds(plans), withheld=sorted(withheld), limits=vars(lim),
+                                isolate=isolate, fast=fast, threads=fanout.threads)
+        for student, outcome in fanout.run(grade_submission, jobs):
+            jobs.pop(student, None)  # the submission's files are no longer needed here
+            if outcome.result is None:
+                finish(_not_gradable(student, assignment, outcome.not_gradable))
+            else:
+                finish(outcome.result)
         if bar is not None:
             bar.close()
         if gb is not None:
             gb.close()
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        fanout_cm.__exit__(None, None, None)
     elapsed = time.monotonic() - start
-    _summary(rows, assignment, max_score, elapsed, workers, isolate, gradebook_errors, csv_path)
-    return 0 if len(rows) == len(jobs_found) else 1
+    _summary(rows, assignment, max_score, elapsed, fanout.description, isolate, gradebook_errors, csv_path)
+    return 0 if len(rows) == len(jobs_found) and not any(r["status"].startswith("not gradable") for r in rows) else 1
 
 
-def _summary(rows, assignment, max_score, elapsed, workers, isolate, gradebook_errors, csv_path) -> None:
+def _summary(rows, assignment, max_score, elapsed, where, isolate, gradebook_errors, csv_path) -> None:
     """The console summary; every student-controlled text is shown with escapes, never raw."""
     graded = [r for r in rows if r["status"] == "graded"]
-    failed = [r for r in rows if r["status"] != "graded"]
+    lost = [r for r in rows if r["status"].startswith("not gradable")]
+    failed = [r for r in rows if r["status"] != "graded" and r not in lost]
     problems = [r for r in rows if r["problems"]]
     flagged = [r for r in rows if r["flags"]]
     full = sum(1 for r in graded if float(r["score"]) == max_score)
-    print(f"\n{assignment}: {len(rows)} submissions in {elapsed:.1f} s with {workers} workers "
+    print(f"\n{assignment}: {len(rows)} submissions in {elapsed:.1f} s on {where} "
           f"({'sandboxed' if isolate else 'NOT sandboxed'})")
     print(f"  graded {len(graded)} (full marks {full}), failed {len(failed)}, with problems {len(problems)}, "
-          f"flagged {len(flagged)}")
-    if rows:
-        scores = sorted(float(r["score"]) for r in rows)
+          f"flagged {len(flagged)}" + (f", NOT GRADABLE {len(lost)} (their earlier grades were kept)" if lost else ""))
+    scores = sorted(float(r["score"]) for r in rows if r["score"] != "")
+    if scores:
         print(f"  scores: min {scores[0]:g}, median {scores[len(scores) // 2]:g}, max {scores[-1]:g} "
               f"of {max_score:g}")
-    for label, group, key in (("FAILED  ", failed, "status"), ("problems", problems, "problems"),
+    for label, group, key in (("NOT GRADABLE", lost, "status"), ("FAILED  ", failed, "status"), ("problems", problems, "problems"),
                               ("flagged ", flagged, "flags")):
         for r in group:
             print(f"  {label} {printable(r['student_id'], 80)}: {printable(r[key], 300)}")

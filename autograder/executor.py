@@ -50,7 +50,12 @@ _CWD_ON_PATH = "import sys as _s, os as _o\n_s.path.insert(0, _o.getcwd())\ndel 
 
 
 class KernelDied(RuntimeError):
-    pass
+    """The kernel died or could not start. ``infrastructure``: it failed before anything handed
+    in could run (the machine, not the submission: the grader retries elsewhere)."""
+
+    def __init__(self, message: str, infrastructure: bool = False):
+        super().__init__(message)
+        self.infrastructure = infrastructure
 
 
 @dataclasses.dataclass
@@ -95,8 +100,11 @@ class Kernel:
         self.km.connection_file = str(self.sockets / "connection.json")
         self.km._kernel_spec = KernelSpec(argv=kernel_argv(self.box, self.sockets), display_name="autograder sandbox",
                                           language="python", interrupt_mode="message", env={}, metadata={})
-        await self.km.start_kernel(env=self.env, cwd=cwd,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            await self.km.start_kernel(env=self.env, cwd=cwd,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            raise KernelDied(f"the kernel could not be launched: {exc}", infrastructure=True) from None
         self.ctx = zmq.asyncio.Context()
         self.ctx.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
         self.kc = self.km.client(context=self.ctx)
@@ -110,7 +118,7 @@ class Kernel:
             await self.kc.wait_for_ready(timeout=timeout)
         except RuntimeError as exc:
             await self.kill()
-            raise KernelDied(f"the kernel did not start: {exc}") from None
+            raise KernelDied(f"the kernel did not start: {exc}", infrastructure=True) from None
         if sealed:
             os.chmod(self.sockets, 0o711)
             info = self.km.get_connection_info()

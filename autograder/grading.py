@@ -34,6 +34,9 @@ import io
 import os
 import secrets
 import shutil
+import socket
+import sys
+import tempfile
 import time
 import tokenize
 import traceback
@@ -42,8 +45,10 @@ from pathlib import Path
 import nbformat
 
 from autograder.notebooks import NotebookError, read_notebook
+from autograder.safe_files import Bundle
 
-__all__ = ["CheckSpec", "TestCell", "PlanError", "plan_notebook", "zero_parts", "merge", "grade_submission",
+__all__ = ["CheckSpec", "TestCell", "PlanError", "plan_notebook", "zero_parts", "merge", "grade_submission", "Job",
+           "InfrastructureError", "draw_seeds",
            "similarity", "near_copies"]
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -364,19 +369,38 @@ def near_copies(solution_sources: dict[str, str], reference_names) -> list[str]:
 
 # ----------------------------------------------------------------- grading one submission
 
+class InfrastructureError(RuntimeError):
+    """Grading could not start on this machine (no working sandbox, a kernel that would not
+    launch before anything handed in ran): not the student's doing, so the fan-out retries the
+    submission and, if it persists, records it as not gradable (never as a 0)."""
+
+
 @dataclasses.dataclass
 class Job:
+    """Everything a worker needs to grade one submission, on any machine with the course
+    installed: the submission's files and the source notebooks travel inside it; the secret
+    hidden-test seeds are drawn by the client (:func:`draw_seeds`)."""
     student: str
     assignment: str
-    submission: str             # folder submitted/<student>/<assignment>
-    notebooks: list[str]        # source notebook paths, in order
-    scratch: str                # the grader's folder; this submission's own folder is made in it
-    lib: str                    # the packages the kernel may import (sandbox.build_packages)
-    data: str                   # the data folder the kernel may read
+    bundle: Bundle              # the submission as the client read it (safe_files.read_submission)
+    sources: dict[str, str]     # source notebook file name -> its text, in the assignment's order
+    seeds: dict[str, int]       # "<notebook>:<grade_id>:<check>" -> secret seed of a hidden suite
+    withheld: list[str]         # lecture_lib functions replaced by a raise inside the sandbox
     limits: dict
     isolate: bool
-    env: dict
-    autograded: str | None = None   # where to write the graded notebooks (course/autograded/...)
+    fast: bool = True
+    threads: int = 1            # OMP/MKL threads of the kernel
+
+
+def seed_key(nb_name: str, grade_id: str, index: int) -> str:
+    return f"{nb_name}:{grade_id}:{index}"
+
+
+def draw_seeds(plans: dict[str, dict[str, "TestCell"]]) -> dict[str, int]:
+    """A fresh secret seed for every hidden check of every notebook (``{notebook: tests}``)."""
+    return {seed_key(nb, t.grade_id, i): secrets.randbits(62)
+            for nb, tests in plans.items() for t in tests.values()
+            for i, chk in enumerate(t.checks) if chk.suite == "hidden"}
 
 
 def _cases_blob(cases, runner) -> bytes:
@@ -424,7 +448,7 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
 
     out_nb = nbformat.v4.new_notebook(metadata=source_nb.metadata)
     out_nb.metadata["autograder"] = {"withheld": withheld}
-    kernel = Kernel(box, box.kernel_env(job.env), limits.max_output, max_total_output=limits.max_total_output)
+    kernel = Kernel(box, box.kernel_env(kernel_env(job)), limits.max_output, max_total_output=limits.max_total_output)
     replay: list[str] = []
     restarts = 0
     started = False
@@ -443,10 +467,13 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
         try:
             await kernel.start()
         except KernelDied as exc:
+            if exc.infrastructure and not started and not result["ran"]:
+                raise InfrastructureError(str(exc)) from None
             restarts = MAX_RESTARTS + 1  # do not try again for every cell
             result["failures"].append(f"{nb_name}: {exc}")
             return False
         started = True
+        result["ran"] = True
         for code in replay:  # the state the cells before had built
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -494,9 +521,13 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
             # a test cell: collect in the kernel, judge here
             test = tests[cell.grade_id]
             verdicts, lines = [], []
-            for chk in test.checks:
+            for check_index, chk in enumerate(test.checks):
                 exercise = get_exercise(chk.exercise)
-                seed = secrets.randbits(62) if chk.suite == "hidden" else None
+                seed = None
+                if chk.suite == "hidden":
+                    seed = job.seeds.get(seed_key(nb_name, cell.grade_id, check_index))
+                    if seed is None:
+                        seed = secrets.randbits(62)
                 cases = exercise.cases(chk.suite, seed=seed)
                 name = f"cases-{secrets.token_hex(8)}.pt"
                 cases_path = box.grading / name
@@ -552,36 +583,83 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
             new.metadata["autograder"] = {"score": part["score"], "points": test.points, "passed": passed}
     finally:
         await kernel.kill()  # nothing in a grading kernel is worth a graceful shutdown
-        if job.autograded:
-            dest = Path(job.autograded)
-            dest.mkdir(parents=True, exist_ok=True)
-            nbformat.write(out_nb, str(dest / nb_name))
+        result["notebooks"][nb_name] = nbformat.writes(out_nb)
+
+
+def kernel_env(job: Job) -> dict[str, str]:
+    """The grading kernel's whole environment, from this (the worker's) installation."""
+    threads = str(max(1, job.threads))
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+           "COURSE_FAST": "1" if job.fast else "0", "COURSE_PROGRESS": "0",
+           "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+           "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    if os.environ.get("COURSE_DEVICE"):
+        env["COURSE_DEVICE"] = os.environ["COURSE_DEVICE"]
+    return env
+
+
+def scratch_root() -> Path:
+    """A new private folder (mode 0700) for one submission: short, so that socket paths stay far
+    below the 107-byte limit whatever the student ids are."""
+    base = Path(tempfile.gettempdir())
+    if len(str(base)) > 40:
+        base = Path("/tmp")
+    return Path(tempfile.mkdtemp(prefix="ag-", dir=base))
+
+
+def _prepare_worker(job: Job, scratch: Path) -> tuple[list[Path], Path, Path]:
+    """What this machine needs before any student code runs: a working sandbox, the source
+    notebooks, the packages the kernel may import and the data folder. Failures here are the
+    machine's: :class:`InfrastructureError`."""
+    from autograder.sandbox import build_packages, probe
+    from lecture_lib.data import data_dir
+
+    if job.isolate:
+        works, why = probe()
+        if not works:
+            raise InfrastructureError(f"the sandbox cannot start on {socket.gethostname()}: {why}")
+    sources = scratch / "source"
+    sources.mkdir(mode=0o700)
+    paths = []
+    for name, text in job.sources.items():
+        if "/" in name or name in ("", ".", ".."):
+            raise ValueError(f"not a notebook file name: {name!r}")
+        (sources / name).write_text(text, encoding="utf-8")
+        paths.append(sources / name)
+    try:
+        lib = build_packages(sorted(job.withheld), scratch / "lib")
+    except OSError as exc:
+        raise InfrastructureError(f"the kernel's packages could not be prepared: {exc}") from None
+    return paths, lib, data_dir()
 
 
 async def _grade(job: Job) -> dict:
-    from autograder.safe_files import copy_submission
+    from autograder.safe_files import write_bundle
     from autograder.sandbox import Cgroups, Limits, Sandbox
 
     limits = Limits(**job.limits)
     result = {"student": job.student, "assignment": job.assignment, "parts": {}, "problems": [],
-              "flags": [], "failures": [], "seconds": 0.0}
+              "flags": [], "failures": [], "seconds": 0.0, "notebooks": {}, "ran": False,
+              "worker": socket.gethostname()}
     start = time.monotonic()
     deadline = start + limits.timeout
     # this submission's folder: named by a token, never by the student id (any length, any characters)
-    scratch = Path(job.scratch) / f"j-{secrets.token_hex(6)}"
-    scratch.mkdir(mode=0o700)
-    cgroups = Cgroups(f"autograder-{os.getpid()}-{secrets.token_hex(4)}", limits.memory, limits.max_procs)
+    scratch = scratch_root()
+    cgroups = None
     try:
-        plans = [(Path(nb), plan_notebook(Path(nb))) for nb in job.notebooks]
+        sources, lib, data = _prepare_worker(job, scratch)
+        cgroups = Cgroups(f"autograder-{os.getpid()}-{secrets.token_hex(4)}", limits.memory, limits.max_procs)
+        plans = [(path, plan_notebook(path)) for path in sources]
         for source, (_, tests) in plans:  # every part is in the result from the start, at 0
             _zero_parts(result, source.name, tests, "not graded")
         pristine = scratch / "submission"
-        problems, refused = copy_submission(Path(job.submission), pristine, limits.max_files)
-        result["problems"] += problems
+        write_bundle(job.bundle, pristine)
+        result["problems"] += job.bundle.problems
+        refused = job.bundle.refused
         grading = scratch / "grading"
         grading.mkdir(mode=0o755)
         os.chmod(grading, 0o755)
-        box = Sandbox(submission=pristine, grading=grading, lib=Path(job.lib), data=Path(job.data),
+        box = Sandbox(submission=pristine, grading=grading, lib=lib, data=data,
                       scratch=scratch, limits=limits, isolate=job.isolate, cgroups=cgroups)
         # every notebook is read now, from the pristine copy, before any student code runs
         students = []
@@ -607,18 +685,24 @@ async def _grade(job: Job) -> dict:
         for source, plan, student_nb in students:
             await _grade_notebook(job, box, source, plan, student_nb, deadline, result)
     finally:
-        cgroups.close()
+        if cgroups is not None:
+            cgroups.close()
         shutil.rmtree(scratch, ignore_errors=True)
     result["seconds"] = round(time.monotonic() - start, 2)
+    del result["ran"]
     return result
 
 
 def grade_submission(job: Job) -> dict:
-    """Grade one submission; never raises (an internal error becomes a failure in the result)."""
+    """Grade one submission (a task of :mod:`autograder.cluster`). Raises only
+    :class:`InfrastructureError` (the machine could not grade it: retried elsewhere); every other
+    problem, the student's or the grader's, is a failure in the result."""
     try:
         return asyncio.run(_grade(job))
+    except InfrastructureError:
+        raise
     except Exception as exc:
         return {"student": job.student, "assignment": job.assignment, "parts": {}, "problems": [],
-                "flags": [], "seconds": 0.0,
+                "flags": [], "seconds": 0.0, "notebooks": {},
                 "failures": [f"internal grader error: {type(exc).__name__}: {exc}"],
                 "traceback": traceback.format_exc()}

@@ -132,12 +132,15 @@ def assignments(source: Path = SOLUTIONS) -> list[str]:
                   if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb")))
 
 
-def run_nbgrader(*args: str):
-    """``nbgrader ARGS`` from ``course/`` (its nbgrader_config.py applies), output captured."""
+def run_nbgrader(*args: str, db_url: str | None = None):
+    """``nbgrader ARGS`` from ``course/`` (its nbgrader_config.py applies), output captured.
+    ``db_url``: the gradebook, passed in the environment (``COURSE_DB_URL``, which the config
+    reads) so that a password never shows in a process list."""
     import subprocess
 
+    extra = {"COURSE_DB_URL": db_url} if db_url else {}
     return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=COURSE, capture_output=True,
-                          text=True, env=tool_env())
+                          text=True, env=tool_env(**extra))
 
 
 def tool_env(**extra: str) -> dict[str, str]:

@@ -166,15 +166,23 @@ def _copy_submission_stamps(submitted: Path, dest: Path) -> None:
         (dest / name).write_bytes(data)
 
 
-def export(to: Path, course: Path = COURSE) -> int:
-    db = course / "gradebook.db"
-    if not db.is_file():
-        print(f"error: no gradebook at {db}", file=sys.stderr)
+def export(to: Path, course: Path = COURSE, db_url: str | None = None) -> int:
+    """The whole gradebook (:func:`autograder.batch.gradebook_url`) as CSV, through ``nbgrader export``."""
+    from autograder.batch import gradebook_url, shown_url
+
+    try:
+        url = gradebook_url(course, db_url)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        print(f"error: no gradebook at {url[len('sqlite:///'):]}", file=sys.stderr)
         return 2
     proc = run_nbgrader("export", f"--to={to.resolve()}", "--log-level=WARN",
-                        f"--CourseDirectory.db_url=sqlite:///{db}", f"--CourseDirectory.root={course.resolve()}")
+                        f"--CourseDirectory.root={course.resolve()}", db_url=url)
     if proc.returncode != 0:
-        print(f"error: nbgrader export failed:\n{proc.stdout}{proc.stderr}", file=sys.stderr)
+        print(f"error: nbgrader export from {shown_url(url)} failed:\n{shown_url(proc.stdout + proc.stderr)}",
+              file=sys.stderr)
         return 1
     _neutralize_csv(to.resolve())
     print(f"exported the gradebook to {to}")

@@ -11,11 +11,12 @@ is refused with a reason. No call here can block or leave the folder it was give
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from pathlib import Path
 
-__all__ = ["copy_submission", "read_regular", "Refused", "printable"]
+__all__ = ["Bundle", "read_submission", "write_bundle", "copy_submission", "read_regular", "Refused", "printable"]
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
@@ -96,19 +97,27 @@ MAX_ENTRIES = 10_000
 MAX_DEPTH = 32
 
 
-def copy_submission(src: Path, dest: Path, max_bytes: int,
-                    max_entries: int = MAX_ENTRIES) -> tuple[list[str], dict[str, str]]:
-    """Copy the regular, single-name files under ``src`` into ``dest`` (new folders and files,
-    mode 0755/0644), at most ``max_bytes`` and ``max_entries`` files and folders in all, folders
-    at most ``MAX_DEPTH`` deep.
-    Returns (problems, refused): ``refused`` maps each path (relative, ``/``-separated) that
-    was not copied to why (the first 20 refusals are listed one by one in ``problems``)."""
-    problems: list[str] = []
+@dataclasses.dataclass
+class Bundle:
+    """A submission folder as the grader read it: its folders and regular files (relative,
+    ``/``-separated paths), what was refused and why, and the problems to report. It travels to
+    whichever machine grades it (:mod:`autograder.cluster`); :func:`write_bundle` lays it out."""
+    folders: list[str]
+    files: dict[str, bytes]
+    refused: dict[str, str]
+    problems: list[str]
+
+
+def read_submission(src: Path, max_bytes: int, max_entries: int = MAX_ENTRIES) -> Bundle:
+    """Read the regular, single-name files under ``src``: at most ``max_bytes`` and
+    ``max_entries`` files and folders in all, folders at most ``MAX_DEPTH`` deep. ``refused``
+    maps each path that was not read to why (the first 20 refusals are listed one by one in
+    ``problems``)."""
     refused: dict[str, str] = {}
+    folders: list[str] = []
+    files: dict[str, bytes] = {}
     total = entries = 0
-    dest.mkdir(mode=0o755)
-    os.chmod(dest, 0o755)
-    for root, dirs, files, root_fd in os.fwalk(src, follow_symlinks=False):
+    for root, dirs, names, root_fd in os.fwalk(src, follow_symlinks=False):
         rel = Path(root).relative_to(src)
         keep = []
         for d in dirs:
@@ -122,12 +131,11 @@ def copy_submission(src: Path, dest: Path, max_bytes: int,
             st = os.stat(d, dir_fd=root_fd, follow_symlinks=False)
             if stat.S_ISDIR(st.st_mode):
                 keep.append(d)
-                (dest / rel / d).mkdir(mode=0o755)
-                os.chmod(dest / rel / d, 0o755)
+                folders.append((rel / d).as_posix())
             else:
                 refused[(rel / d).as_posix()] = _kind(st.st_mode)
         dirs[:] = keep
-        for name in files:
+        for name in names:
             key = (rel / name).as_posix()
             entries += 1
             if entries > max_entries:
@@ -152,16 +160,45 @@ def copy_submission(src: Path, dest: Path, max_bytes: int,
             finally:
                 os.close(fd)
             total += len(data)
-            out = os.open(dest / rel / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(out, view):]
-            finally:
-                os.close(out)
-            os.chmod(dest / rel / name, 0o644)
-    for key, why in list(refused.items())[:20]:
-        problems.append(f"{printable(key, 120)}: refused ({why}); not copied")
+            files[key] = data
+    problems = [f"{printable(key, 120)}: refused ({why}); not copied" for key, why in list(refused.items())[:20]]
     if len(refused) > 20:
         problems.append(f"{len(refused) - 20:,} more files refused")
-    return problems, refused
+    return Bundle(folders, files, refused, problems)
+
+
+def write_bundle(bundle: Bundle, dest: Path) -> None:
+    """Lay out ``bundle`` as new folders and files (mode 0755/0644) under the new folder
+    ``dest``. Paths are checked again: none may leave ``dest`` or pass through a link."""
+    dest.mkdir(mode=0o755)
+    os.chmod(dest, 0o755)
+
+    def target(key: str) -> Path:
+        parts = key.split("/")
+        if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\0" in key:
+            raise Refused(f"not a relative path: {printable(key, 80)}")
+        return dest.joinpath(*parts)
+
+    for key in sorted(bundle.folders, key=lambda k: k.count("/")):
+        path = target(key)
+        path.mkdir(mode=0o755)
+        os.chmod(path, 0o755)
+    for key, data in bundle.files.items():
+        path = target(key)
+        out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(out, view):]
+        finally:
+            os.close(out)
+        os.chmod(path, 0o644)
+
+
+def copy_submission(src: Path, dest: Path, max_bytes: int,
+                    max_entries: int = MAX_ENTRIES) -> tuple[list[str], dict[str, str]]:
+    """:func:`read_submission` then :func:`write_bundle`: copy the regular, single-name files
+    under ``src`` into the new folder ``dest``. Returns (problems, refused)."""
+    bundle = read_submission(src, max_bytes, max_entries)
+    write_bundle(bundle, dest)
+    return bundle.problems, bundle.refused

@@ -17,7 +17,10 @@ c.CourseDirectory.course_id = "genpg"
 c.CourseDirectory.root = HERE
 c.CourseDirectory.source_directory = os.path.join("..", "solutions")
 c.CourseDirectory.release_directory = os.path.join("..", "notebooks")
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+# The gradebook: SQLite in this folder, or a shared database for a class graded from several
+# machines (COURSE_DB_URL=postgresql://USER:PASSWORD@HOST:PORT/DATABASE; `python -m autograder`
+# reads the same variable, or takes --db-url).
+c.CourseDirectory.db_url = os.environ.get("COURSE_DB_URL") or "sqlite:///" + os.path.join(HERE, "gradebook.db")
 
 # The exchange: where `nbgrader release_assignment` puts assignments for students to fetch, where
 # their submissions wait to be collected and their feedback to be fetched. One machine: the

@@ -14,6 +14,7 @@ from autograder.notebooks import REPO_ROOT
 from autograder.sandbox import probe
 import grading_fixture as fx
 from cli_helpers import read_csv, run_cli
+from dask_cluster import dask_cluster
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +158,26 @@ def test_gradebook_matches_the_csv_and_export_works(graded):
     assert proc.returncode == 0, proc.stderr
     exported = read_csv(out)
     assert float(exported["good"]["raw_score"]) == 6.0
+
+
+@pytest.mark.timeout(900)
+def test_a_dask_cluster_of_worker_processes_gives_the_same_csv(graded, tmp_path):
+    """The same class through `dask scheduler` + two `dask worker` processes on 127.0.0.1: the same
+    scores, statuses, parts and flags as the local run (the fixture), into its own gradebook."""
+    course = tmp_path / "course"
+    course.mkdir()
+    out = tmp_path / "grades.csv"
+    with dask_cluster(tmp_path / "cluster", workers=2) as cluster:
+        proc = run_cli("grade", fx.ASSIGNMENT, "--submissions", graded["root"] / "submissions", "--csv", out,
+                       "--cluster", cluster.address, "--cell-timeout", 15, "--timeout", 300, "--memory", "3G",
+                       "--max-procs", 64, "--course", course, "--source", graded["source"])
+    assert proc.returncode == 0, proc.stderr[-3000:] + cluster.logs()
+    assert "Dask cluster tcp://127.0.0.1:" in proc.stdout and "(2 sandbox slots on 1 machine)" in proc.stdout
+    rows = read_csv(out)
+    assert set(rows) == set(graded["rows"])
+    keys = ("score", "max_score", "status", "parts", "flags")
+    for student, local in graded["rows"].items():
+        assert {k: rows[student][k] for k in keys} == {k: local[k] for k in keys}, student
 
 
 def test_regrade_replaces_old_grades(graded):

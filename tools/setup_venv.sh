@@ -38,6 +38,11 @@ system_package bwrap bubblewrap "grading will run without a sandbox"
 # Chromium: the browser the tests drive JupyterLab in (Playwright launches this system copy;
 # `playwright install` would download its own).
 system_package chromium chromium "the browser tests will fail"
+# PostgreSQL: the server the gradebook test starts on 127.0.0.1 (a shared gradebook for a class graded
+# from several machines: --db-url postgresql://...). Debian keeps its programs in
+# /usr/lib/postgresql/<version>/bin, off PATH.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+    || system_package initdb postgresql "the PostgreSQL gradebook test will fail"
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "setup: creating $VENV with $PYTHON"
