@@ -49,7 +49,7 @@ from autograder.safe_files import Bundle
 
 __all__ = ["CheckSpec", "TestCell", "PlanError", "plan_notebook", "zero_parts", "merge", "grade_submission", "Job",
            "InfrastructureError", "draw_seeds",
-           "similarity", "near_copies"]
+           "near_copies"]
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 COPY_THRESHOLD = 0.85       # similarity at or above which a solution is flagged as a near-copy
@@ -290,10 +290,6 @@ def _ratio(a: list[str], b: list[str]) -> float:
     if not a or not b:
         return 0.0
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
-
-
-def similarity(a: ast.FunctionDef, b: ast.FunctionDef) -> float:
-    return _ratio(_tokens(a), _tokens(b))
 
 
 MAX_COPY_SOURCE = 200_000  # characters of a solution cell compared with the references at most

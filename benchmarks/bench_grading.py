@@ -41,15 +41,17 @@ def nbgrader(course: Path, *args: str) -> None:
         raise SystemExit(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
 
 
-def make_course(root: Path, n: int) -> Path:
+def make_course(root: Path, n: int, assignment: str = ASSIGNMENT) -> Path:
+    """A fresh course at ``root`` whose gradebook holds ``assignment``, with ``n`` submissions:
+    the even ones the instructor's solution, the odd ones the released stub."""
     course = root
     course.mkdir(parents=True)
-    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    nbgrader(course, "generate_assignment", assignment, "--force")
     for i in range(n):
-        folder = course / "submitted" / f"s{i:02d}" / ASSIGNMENT
+        folder = course / "submitted" / f"s{i:02d}" / assignment
         folder.mkdir(parents=True)
         src = SOLUTIONS if i % 2 == 0 else RELEASE
-        for nb in (src / ASSIGNMENT).glob("*.ipynb"):
+        for nb in (src / assignment).glob("*.ipynb"):
             shutil.copy(nb, folder / nb.name)
     return course
 

@@ -20,7 +20,6 @@ Defined in: unit 0.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from typing import Callable, Iterable
 import torch
 from tqdm.auto import tqdm
 
-__all__ = ["History", "train", "train_steps", "progress_enabled", "timer"]
+__all__ = ["History", "train", "train_steps", "progress_enabled"]
 
 
 @dataclass
@@ -175,18 +174,3 @@ def _evaluate(eval_fn: Callable[[], dict], model: torch.nn.Module | None) -> dic
         raise TypeError(f"eval_fn must return a dict of metrics, got {type(result).__name__}")
     return {k: (float(v) if isinstance(v, (torch.Tensor, int, float)) and not isinstance(v, bool)
                 else v) for k, v in result.items()}
-
-
-@contextlib.contextmanager
-def timer():
-    """``with timer() as t: ...`` then ``t()`` gives the seconds the block took."""
-    start = time.perf_counter()
-    end = None
-
-    def elapsed():
-        return (end if end is not None else time.perf_counter()) - start
-
-    try:
-        yield elapsed
-    finally:
-        end = time.perf_counter()

@@ -14,7 +14,7 @@ from sklearn.datasets import load_digits
 from lecture_lib import Batches, by_mode, fast_mode, get_device, image_grid, seed_everything, show_images, train
 from lecture_lib.plotting import plot_curves
 from lecture_lib.runtime import describe_device
-from lecture_lib.train import progress_enabled, timer
+from lecture_lib.train import progress_enabled
 
 matplotlib.use("Agg")
 
@@ -206,14 +206,6 @@ def test_progress_switch(monkeypatch):
     monkeypatch.setenv("COURSE_PROGRESS", "1")
     assert progress_enabled()
 
-
-def test_timer():
-    with timer() as elapsed:
-        sum(range(1000))
-    assert 0 <= elapsed() < 5 and elapsed() == elapsed()
-
-
-# ------------------------------------------------------------------ plotting
 
 def test_image_grid_layout():
     imgs = torch.zeros(7, 28, 28, dtype=torch.uint8)
