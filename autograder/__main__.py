@@ -22,7 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.notebooks import RELEASE, SOLUTIONS, assignments, run_nbgrader, validate_source
+from autograder.notebooks import RELEASE, SOLUTIONS, assignments, run_nbgrader
+from autograder.plan import validate_source
 
 
 def release(names: list[str] | None, out: Path | None = None, quiet: bool = False) -> int:
@@ -86,14 +87,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="where submissions are graded: 'local' (a Dask LocalCluster of --workers processes) "
                         "or a running Dask scheduler whose workers have sandbox=1 resources "
                         "(default: $DASK_SCHEDULER_ADDRESS, else local)")
-    p.add_argument("--cell-timeout", type=float, default=600.0, help="seconds per cell (default 600)")
-    p.add_argument("--timeout", type=float, default=3600.0, help="seconds per submission (default 3600)")
-    p.add_argument("--memory", default="4G", help="memory per submission (default 4G)")
-    p.add_argument("--max-procs", type=int, default=256, help="processes+threads per submission (default 256)")
-    p.add_argument("--disk", default="1G", help="bytes a submission's kernel may write in all (default 1G)")
-    p.add_argument("--grader-memory", default="8G",
-                   help="memory of each local grading worker process itself; its nanny restarts it "
-                        "beyond this (default 8G)")
+    from autograder.sandbox import add_limit_options
+    add_limit_options(p)
     p.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto",
                    help="auto: bubblewrap when it works, else run unisolated with a warning")
     p.add_argument("--full", action="store_true", help="run the notebooks' full settings (default: fast)")
@@ -145,13 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         return release(args.assignments, args.out)
     if args.command == "grade":
         from autograder.batch import grade_assignment
-        from autograder.sandbox import parse_size
-        try:
-            memory, disk, grader_memory = parse_size(args.memory), parse_size(args.disk), parse_size(args.grader_memory)
-        except ValueError as exc:
-            parser.error(str(exc))
-        limits = {"cell_timeout": args.cell_timeout, "timeout": args.timeout, "memory": memory,
-                  "max_procs": args.max_procs, "disk": disk, "grader_memory": grader_memory}
+        from autograder.sandbox import limits_from_args
+        limits = limits_from_args(args)
         return grade_assignment(args.assignment, args.submissions, args.csv, workers=args.workers,
                                 limits=limits, sandbox=args.sandbox, fast=not args.full,
                                 progress=not args.no_progress, update_gradebook=not args.no_gradebook,
@@ -176,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.audit import main as audit_main
         return audit_main(args)
     if args.command == "list":
-        from autograder.registry import all_exercises
+        from autograder.exercises import all_exercises
         for ex in all_exercises().values():
             print(f"{ex.id}: {ex.signature}")
         return 0

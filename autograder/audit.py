@@ -127,7 +127,7 @@ def _verdicts(exercise_id: str, seeds: list[int] | None, roundtrip: bool = False
     import torch
 
     from autograder.checks import collect, judge
-    from autograder.registry import get_exercise
+    from autograder.exercises import get_exercise
     from autograder_kernel.serialize import dumps, loads
 
     torch.set_num_threads(1)
@@ -182,7 +182,7 @@ def audit(exercise_ids: list[str] | None = None, *, n_seeds: int = DEFAULT_SEEDS
     """Audit the chosen exercises (default: all); see the module docstring. ``seeds``: judge on
     exactly these secret seeds; ``workers``: processes (default: the CPU count; 0: this process)."""
     from autograder.alternatives import regression_seeds
-    from autograder.registry import all_exercises
+    from autograder.exercises import all_exercises
 
     known = all_exercises()
     chosen = exercise_ids or sorted(known)

@@ -310,8 +310,9 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
                      course: Path = COURSE, source: Path = SOLUTIONS, progress: bool = True,
                      update_gradebook: bool = True, cluster: str | None = None, db_url: str | None = None) -> int:
     from autograder.cluster import open_fanout
-    from autograder.grading import Job, PlanError, draw_seeds, grade_submission, plan_notebook, zero_parts
-    from autograder.registry import get_exercise
+    from autograder.grading import Job, draw_seeds, grade_submission, zero_parts
+    from autograder.plan import PlanError, plan_notebook
+    from autograder.exercises import get_exercise
     from autograder.safe_files import read_submission
     from autograder.sandbox import Limits
 

@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 import torch
 
 from autograder.compare import agree, describe
-from autograder.registry import Case, Exercise, get_exercise
+from autograder.exercises import get_exercise
+from autograder.registry import Case, Exercise
 from autograder_kernel.collect import RECORD_VERSION, changed_inputs, collect_cases, to_device
 from autograder_kernel.runners import default_run
 from autograder_kernel.serialize import sanitize

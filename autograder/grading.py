@@ -1,8 +1,7 @@
-"""Trusted grading of one submission: plan from the instructor's source, run sandboxed, judge outside.
+"""Trusted grading of one submission: merge over the plan, run sandboxed, judge outside.
 
-:func:`plan_notebook` reads the *source* notebook (``solutions/<assignment>/<nb>.ipynb``) and
-turns every test cell into a list of :class:`CheckSpec` (``check("<exercise>", <function>,
-suite=...)`` calls are the only statements a test cell may hold). :func:`merge` lays the
+The plan comes from the instructor's *source* notebook (:func:`autograder.plan.plan_notebook`:
+every test cell as its points and ``check("<exercise>", <function>, suite=...)`` calls). :func:`merge` lays the
 student's cells over it the way nbgrader does: the student's order, solution cells as the
 student wrote them, test cells and locked cells as the source has them (restored when edited,
 deleted or duplicated, each noted as a problem).
@@ -12,7 +11,7 @@ files with one name only: :mod:`autograder.safe_files`) and reads every notebook
 pristine copy, before any student code runs; nothing the kernel writes is ever read back.
 Then, for each notebook, it starts a sandboxed kernel (:mod:`autograder.sandbox`) and runs
 the cells; a test cell runs no test code in the kernel: for each of its checks the grader
-draws the inputs (the hidden suite from a fresh secret seed), writes them to a folder the
+draws the inputs (the hidden suite from the secret seed the client drew), writes them to a folder the
 kernel can only read, and has the kernel call the student's function on them
 (:mod:`autograder_kernel.collect`); the outputs come back on the kernel's output channel as a
 record that is checked for bounds and judged here (:func:`autograder.checks.judge`), with the
@@ -45,112 +44,16 @@ from pathlib import Path
 import nbformat
 
 from autograder.notebooks import NotebookError, read_notebook
+from autograder.plan import TestCell, nbgrader_meta, plan_notebook
 from autograder.safe_files import Bundle
 
-__all__ = ["CheckSpec", "TestCell", "PlanError", "plan_notebook", "zero_parts", "merge", "grade_submission", "Job",
-           "InfrastructureError", "draw_seeds",
-           "near_copies"]
+__all__ = ["merge", "grade_submission", "Job", "InfrastructureError", "draw_seeds", "zero_parts", "near_copies",
+           "kernel_env"]
 
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 COPY_THRESHOLD = 0.85       # similarity at or above which a solution is flagged as a near-copy
 COPY_PASTE_THRESHOLD = 0.9  # shorter references: similarity as written, docstring included
 COPY_MIN_TOKENS = 60        # shorter references: a correct solution is often token-for-token the same
 MAX_RESTARTS = 3
-
-
-class PlanError(ValueError):
-    """The instructor's source notebook cannot be graded by the trusted grader."""
-
-
-@dataclasses.dataclass(frozen=True)
-class CheckSpec:
-    exercise: str
-    function: str   # the expression naming the student's function, e.g. "standardize"
-    suite: str
-
-
-@dataclasses.dataclass
-class TestCell:
-    grade_id: str
-    points: float
-    checks: list[CheckSpec]
-    visible_source: str   # what the student's notebook shows (hidden tests stripped)
-
-
-def _nbgrader(cell) -> dict:
-    """A cell's nbgrader metadata; a ``grade_id`` that is not a string (a student's cell can hold
-    anything) is left out, so the cell counts as the student's own."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    if not isinstance(meta, dict):
-        return {}
-    if "grade_id" in meta and not isinstance(meta["grade_id"], str):
-        meta = {k: v for k, v in meta.items() if k != "grade_id"}
-    return meta
-
-
-def strip_hidden(source: str) -> str:
-    out, hiding = [], False
-    for line in source.splitlines():
-        if line.strip() == HIDDEN_BEGIN:
-            hiding = True
-        elif line.strip() == HIDDEN_END:
-            hiding = False
-        elif not hiding:
-            out.append(line)
-    return "\n".join(out).rstrip()
-
-
-def parse_checks(source: str, where: str) -> list[CheckSpec]:
-    """The ``check(...)`` calls of a test cell; anything else in it is a PlanError."""
-    from autograder.registry import SUITES, get_exercise
-
-    code = "\n".join(line for line in source.splitlines()
-                     if line.strip() not in (HIDDEN_BEGIN, HIDDEN_END))
-    try:
-        tree = ast.parse(code)
-    except SyntaxError as exc:
-        raise PlanError(f"{where}: the test cell is not valid Python ({exc})") from None
-    checks = []
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module == "autograder":
-            continue
-        if isinstance(node, ast.Import) and all(a.name == "autograder" for a in node.names):
-            continue
-        call = node.value if isinstance(node, ast.Expr) else None
-        if not (isinstance(call, ast.Call) and isinstance(call.func, (ast.Name, ast.Attribute))
-                and (getattr(call.func, "id", None) or getattr(call.func, "attr", None)) == "check"
-                and len(call.args) == 2 and isinstance(call.args[0], ast.Constant)
-                and isinstance(call.args[0].value, str)):
-            raise PlanError(f"{where}: line {node.lineno}: a test cell may hold only imports of "
-                            "autograder and check(\"<exercise>\", <function>[, suite=...]) calls")
-        suite = "visible"
-        for kw in call.keywords:
-            if kw.arg == "suite" and isinstance(kw.value, ast.Constant) and kw.value.value in SUITES:
-                suite = kw.value.value
-            elif kw.arg not in ("quiet",):
-                raise PlanError(f"{where}: line {node.lineno}: unsupported check argument {kw.arg!r}")
-        exercise = call.args[0].value
-        try:
-            get_exercise(exercise)
-        except KeyError as exc:
-            raise PlanError(f"{where}: {exc.args[0]}") from None
-        checks.append(CheckSpec(exercise, ast.unparse(call.args[1]), suite))
-    if not checks:
-        raise PlanError(f"{where}: the test cell has no check(...) call")
-    return checks
-
-
-def plan_notebook(source_path: Path) -> tuple[nbformat.NotebookNode, dict[str, TestCell]]:
-    nb = read_notebook(source_path)
-    tests: dict[str, TestCell] = {}
-    for index, cell in enumerate(nb.cells, 1):
-        meta = _nbgrader(cell)
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-            gid = meta["grade_id"]
-            tests[gid] = TestCell(gid, float(meta.get("points", 0)),
-                                  parse_checks(cell.source, f"{source_path.name} cell {index} ({gid})"),
-                                  strip_hidden(cell.source))
-    return nb, tests
 
 
 # ----------------------------------------------------------------- merging
@@ -171,23 +74,23 @@ def merge(student: nbformat.NotebookNode, source: nbformat.NotebookNode,
           tests: dict[str, TestCell]) -> tuple[list[PlannedCell], list[str]]:
     """The cells to run: the student's, with test and locked cells taken from the source."""
     problems: list[str] = []
-    src_cells = {(_nbgrader(c).get("grade_id")): c for c in source.cells if _nbgrader(c).get("grade_id")}
+    src_cells = {(nbgrader_meta(c).get("grade_id")): c for c in source.cells if nbgrader_meta(c).get("grade_id")}
     protected = {gid for gid, c in src_cells.items()
-                 if gid in tests or (_nbgrader(c).get("locked") and not _nbgrader(c).get("solution"))}
-    solution_ids = {gid for gid, c in src_cells.items() if _nbgrader(c).get("solution")}
+                 if gid in tests or (nbgrader_meta(c).get("locked") and not nbgrader_meta(c).get("solution"))}
+    solution_ids = {gid for gid, c in src_cells.items() if nbgrader_meta(c).get("solution")}
     planned: list[PlannedCell] = []
     placed: dict[str, int] = {}
     seen_solution: set[str] = set()
 
     def source_cell(gid: str) -> PlannedCell:
         c = src_cells[gid]
-        meta = {"nbgrader": dict(_nbgrader(c))}
+        meta = {"nbgrader": dict(nbgrader_meta(c))}
         if gid in tests:
             return PlannedCell("test", tests[gid].visible_source, gid, meta)
         return PlannedCell(c.cell_type, c.source, gid, meta)
 
     for cell in student.cells:
-        gid = _nbgrader(cell).get("grade_id")
+        gid = nbgrader_meta(cell).get("grade_id")
         if gid in protected:
             if gid in placed:
                 problems.append(f"duplicate of the protected cell {gid!r} ignored")
@@ -210,9 +113,9 @@ def merge(student: nbformat.NotebookNode, source: nbformat.NotebookNode,
         if kind not in ("code", "markdown", "raw"):
             continue
         planned.append(PlannedCell(kind, str(cell.get("source", "")), gid if gid in solution_ids else None,
-                                   {"nbgrader": dict(_nbgrader(cell))} if gid in solution_ids else {}))
+                                   {"nbgrader": dict(nbgrader_meta(cell))} if gid in solution_ids else {}))
     # restore what is missing, after the source cell before it that is present
-    order = [(_nbgrader(c).get("grade_id")) for c in source.cells]
+    order = [(nbgrader_meta(c).get("grade_id")) for c in source.cells]
     for i, gid in enumerate(order):
         if gid is None or gid in placed or gid not in protected:
             continue
@@ -429,7 +332,7 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
                           result: dict) -> None:
     from autograder.checks import judge
     from autograder.executor import Kernel, KernelDied
-    from autograder.registry import get_exercise
+    from autograder.exercises import get_exercise
     from autograder_kernel.serialize import RecordError, loads
 
     limits = box.limits

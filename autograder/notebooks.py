@@ -1,10 +1,6 @@
-"""Reading and validating nbgrader source notebooks before they are released.
-
-``validate_source(path)`` returns a list of problems (empty when the notebook is fine):
-invalid JSON or notebook format, duplicated grade ids, graded cells without points,
-solution cells without ``### BEGIN SOLUTION`` / ``### END SOLUTION``, unbalanced hidden-test
-markers, hidden tests outside graded cells, unlocked test cells, and committed outputs.
-"""
+"""Notebooks and the course's folders: reading a notebook safely (:func:`read_notebook`), the
+assignments, and running nbgrader and kernels with this environment. (Validating a source
+notebook before release: :func:`autograder.plan.validate_source`.)"""
 
 from __future__ import annotations
 
@@ -17,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["read_notebook", "validate_source", "NotebookError", "REPO_ROOT", "SOLUTIONS",
+__all__ = ["read_notebook", "NotebookError", "REPO_ROOT", "SOLUTIONS",
            "RELEASE", "COURSE", "assignments", "tool_env", "run_nbgrader", "ipc_kernel_manager"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -68,60 +64,6 @@ def read_notebook(path: Path, notes: list[str] | None = None) -> nbformat.Notebo
     return nb
 
 
-def _count(source: str, marker: str) -> int:
-    return sum(1 for line in source.splitlines() if line.strip() == marker)
-
-
-def validate_source(path: Path) -> list[str]:
-    """Problems with an nbgrader source (solution) notebook; empty list when it is fine."""
-    try:
-        nb = read_notebook(path)
-    except NotebookError as exc:
-        return [str(exc)]
-    problems = []
-    seen: dict[str, int] = {}
-    for index, cell in enumerate(nb.cells, 1):
-        meta = cell.metadata.get("nbgrader", {})
-        where = f"{path.name} cell {index}"
-        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
-            problems.append(f"{where}: has outputs; commit notebooks without outputs")
-        hidden_begin = _count(cell.source, "### BEGIN HIDDEN TESTS")
-        hidden_end = _count(cell.source, "### END HIDDEN TESTS")
-        if hidden_begin != hidden_end:
-            problems.append(f"{where}: unbalanced BEGIN/END HIDDEN TESTS markers")
-        if hidden_begin and not (meta.get("grade") and not meta.get("solution")):
-            problems.append(f"{where}: hidden tests outside a graded test cell would be released")
-        if not meta:
-            if _count(cell.source, "### BEGIN SOLUTION"):
-                problems.append(f"{where}: has solution markers but no nbgrader metadata (the "
-                                "solution would be released)")
-            continue
-        grade_id = meta.get("grade_id")
-        if not grade_id and (meta.get("grade") or meta.get("solution") or meta.get("locked")):
-            problems.append(f"{where}: nbgrader cell without a grade_id")
-        if grade_id:
-            if grade_id in seen:
-                problems.append(f"{where}: grade_id {grade_id!r} already used by cell {seen[grade_id]}")
-            seen[grade_id] = index
-        if meta.get("grade"):
-            points = meta.get("points")
-            if not isinstance(points, (int, float)) or points <= 0:
-                problems.append(f"{where}: graded cell {grade_id!r} needs points > 0")
-        if meta.get("solution") and cell.cell_type == "code":
-            begin, end = _count(cell.source, "### BEGIN SOLUTION"), _count(cell.source, "### END SOLUTION")
-            if begin == 0 or begin != end:
-                problems.append(f"{where}: solution cell {grade_id!r} needs balanced "
-                                "### BEGIN SOLUTION / ### END SOLUTION markers")
-        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code" \
-                and not meta.get("locked"):
-            problems.append(f"{where}: test cell {grade_id!r} must be locked")
-        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
-            from autograder.grading import PlanError, parse_checks
-            try:
-                parse_checks(cell.source, where)
-            except PlanError as exc:  # trusted grading runs check() calls only
-                problems.append(str(exc))
-    return problems
 
 
 def assignments(source: Path = SOLUTIONS) -> list[str]:

@@ -3,7 +3,8 @@
 An exercise says how to draw its inputs from a seeded generator, which ``lecture_lib``
 function is the reference, how to run a function on one input (plain call, or a call plus
 a backward pass when gradients are graded) and how to compare an output with the
-reference's. Each unit registers its exercises in ``autograder/exercises/<unit>.py``.
+reference's. Each unit lists its exercises in ``autograder/exercises/<unit>.py``
+(``EXERCISES``); :mod:`autograder.exercises` holds the list of units.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any, Callable
 import torch
 
 from autograder_kernel.cases import Case
-from autograder_kernel.runners import default_run, spec_of
+from autograder_kernel.runners import default_run
 
-__all__ = ["Case", "Exercise", "Misconception", "register", "get_exercise", "all_exercises", "SUITES", "suite_seed"]
+__all__ = ["Case", "Exercise", "Misconception", "SUITES", "suite_seed"]
 
 SUITES = ("visible", "hidden")
 
@@ -92,32 +93,3 @@ def suite_seed(exercise_id: str, suite: str) -> int:
     """A fixed seed per (exercise, suite), the same in every process and on every machine."""
     digest = hashlib.sha256(f"{exercise_id}/{suite}".encode()).digest()
     return int.from_bytes(digest[:7], "little")
-
-
-_REGISTRY: dict[str, Exercise] = {}
-
-
-def register(exercise: Exercise) -> Exercise:
-    if exercise.id in _REGISTRY and _REGISTRY[exercise.id] is not exercise:
-        raise ValueError(f"exercise id {exercise.id!r} registered twice")
-    spec_of(exercise.run)  # the sandboxed kernel must be able to rebuild the runner by name
-    _REGISTRY[exercise.id] = exercise
-    return exercise
-
-
-def _load_all() -> None:
-    import autograder.exercises  # noqa: F401  (registers every unit's exercises)
-
-
-def get_exercise(exercise_id: str) -> Exercise:
-    _load_all()
-    try:
-        return _REGISTRY[exercise_id]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise KeyError(f"unknown exercise id {exercise_id!r}; known: {known}") from None
-
-
-def all_exercises() -> dict[str, Exercise]:
-    _load_all()
-    return dict(_REGISTRY)

@@ -55,7 +55,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["Limits", "Sandbox", "probe", "build_packages", "kernel_argv", "parse_size", "runtime_mounts"]
+__all__ = ["Limits", "add_limit_options", "limits_from_args", "Sandbox", "probe", "build_packages", "kernel_argv", "parse_size", "runtime_mounts"]
 
 WITHHELD_MESSAGE = ("{name} is withheld while grading: a graded function must be your own code, not a "
                     "call to lecture_lib's reference")
@@ -73,17 +73,60 @@ def parse_size(text: str) -> int:
         raise ValueError(f"not a size: {text!r} (use e.g. 4G or 512M)") from None
 
 
+def _limit(default, kind: str, help: str):
+    return dataclasses.field(default=default, metadata={"kind": kind, "help": help})
+
+
 @dataclasses.dataclass
 class Limits:
-    cell_timeout: float = 600.0      # seconds per cell
-    timeout: float = 3600.0          # seconds per submission (all its notebooks)
-    memory: int = 4 * 2**30          # bytes of address space (and of the memory cgroup)
-    max_procs: int = 256             # tasks (processes and threads) in the process cgroup
-    max_output: int = 2 * 2**20      # bytes of outputs kept per cell
-    max_files: int = 200 * 2**20     # bytes a submission folder may hold when copied
-    disk: int = 1 * 2**30            # bytes the kernel may write in all (its tmpfs)
-    max_total_output: int = 20 * 2**20   # bytes of outputs kept per notebook
-    grader_memory: int = 8 * 2**30   # address space of each grading worker (the grader's own process)
+    """Every limit on grading one submission, declared once: ``python -m autograder grade`` makes
+    one option of each (``--cell-timeout``, ``--memory``, ...; :func:`add_limit_options`)."""
+    cell_timeout: float = _limit(600.0, "seconds", "seconds per cell")
+    timeout: float = _limit(3600.0, "seconds", "seconds per submission (all its notebooks)")
+    memory: int = _limit(4 * 2**30, "size", "memory per submission: address space and memory cgroup")
+    max_procs: int = _limit(256, "count", "processes+threads per submission (process cgroup)")
+    max_output: int = _limit(2 * 2**20, "size", "output kept per cell")
+    max_files: int = _limit(200 * 2**20, "size", "what a submission folder may hold when read")
+    disk: int = _limit(1 * 2**30, "size", "what a submission's kernel may write in all (its tmpfs)")
+    max_total_output: int = _limit(20 * 2**20, "size", "output kept per notebook")
+    grader_memory: int = _limit(8 * 2**30, "size", "memory of each local grading worker process itself; "
+                                                    "its nanny restarts it beyond this")
+
+
+def _shown(value, kind: str) -> str:
+    if kind == "size":
+        for unit, size in (("G", 2**30), ("M", 2**20), ("K", 2**10)):
+            if value >= size and value % size == 0:
+                return f"{value // size}{unit}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def add_limit_options(parser) -> None:
+    """One ``--option`` per :class:`Limits` field, its default shown (sizes as 4G, 512M, ...)."""
+    import argparse
+
+    def typed(kind: str):
+        def parse(text: str):
+            try:
+                value = parse_size(text) if kind == "size" else (float(text) if kind == "seconds" else int(text))
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(str(exc) if kind == "size" else f"not a number: {text!r}") from None
+            if value <= 0:
+                raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+            return value
+        parse.__name__ = kind
+        return parse
+
+    for f in dataclasses.fields(Limits):
+        kind = f.metadata["kind"]
+        parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=typed(kind), default=None,
+                            metavar={"size": "SIZE", "seconds": "SECONDS", "count": "N"}[kind],
+                            help=f"{f.metadata['help']} (default {_shown(f.default, kind)})")
+
+
+def limits_from_args(args) -> dict:
+    """The limits given on the command line (the others keep :class:`Limits`' defaults)."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(Limits) if getattr(args, f.name, None) is not None}
 
 
 # ----------------------------------------------------------------- probing bubblewrap

@@ -9,7 +9,7 @@ import pytest
 
 from autograder import CheckFailed, check, dumps, loads
 from autograder.checks import collect, judge
-from autograder.registry import get_exercise
+from autograder.exercises import get_exercise
 
 #: A secret seed beyond each suite's fixed public one: trusted grading draws every hidden suite
 #: from a fresh secret seed, so a check must hold on any seed, not only the public one (a case
@@ -24,7 +24,7 @@ def catalogue(prefixes: tuple[str, ...]) -> tuple[dict, dict, dict]:
     (``Exercise.alternatives``), its listed mistakes by name, and the secret seeds on which an
     alternative once failed."""
     from autograder.alternatives import regression_seeds
-    from autograder.registry import all_exercises
+    from autograder.exercises import all_exercises
 
     chosen = {e: ex for e, ex in all_exercises().items() if e.startswith(prefixes) and not ex.criterion}
     return ({e: list(ex.alternatives) for e, ex in chosen.items() if ex.alternatives},
@@ -64,7 +64,7 @@ def catalogue_tests(correct: dict, mistakes: dict, prefixes: tuple[str, ...], re
         assert "problem:" in msg and "input:" in msg and "expected:" in msg and "got:" in msg
 
     def test_every_exercise_has_mistakes_listed():
-        from autograder.registry import all_exercises
+        from autograder.exercises import all_exercises
 
         # Behavioural exercises (a criterion instead of a reference) train agents: each has
         # its own, separately measured catalogue module (e.g. tests/test_cartpole_exercise.py).

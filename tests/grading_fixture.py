@@ -234,7 +234,7 @@ print("HISTORY", [h for h in In if "collect" + "_to_file" in h or "suite" + "=" 
     out["pastes_short_reference"] = (nb, 6)
 
     nb = student_notebook()  # hard-codes answers for the (public) visible inputs only
-    from autograder.registry import get_exercise
+    from autograder.exercises import get_exercise
     ex = get_exercise("unit4.standardize")
     table = [(c.args[0].tolist(), returns.standardize(c.args[0]).tolist()) for c in ex.cases("visible")]
     _cell(nb, "standardize").source = (f"_TABLE = {table!r}\n"

@@ -52,7 +52,7 @@ def source_notebooks() -> dict[str, nbformat.NotebookNode]:
 
 def _student(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """What a student who solved everything hands in: solutions in, hidden tests out."""
-    from autograder.grading import strip_hidden
+    from autograder.plan import strip_hidden
 
     nb = copy.deepcopy(nb)
     for cell in nb.cells:

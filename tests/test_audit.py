@@ -16,7 +16,8 @@ import torch
 
 from autograder.audit import REQUIRED_CATCH_RATE, audit, audit_seeds, format_line, format_problems
 from autograder.compare import compare_tensors
-from autograder.registry import _REGISTRY, Case, Exercise, Misconception, all_exercises
+from autograder.exercises import _catalog, all_exercises
+from autograder.registry import Case, Exercise, Misconception
 
 REPO = Path(__file__).resolve().parents[1]
 TOY = "unit9.toy_relu"
@@ -38,9 +39,9 @@ def toy():
         misconceptions=(Misconception("the identity", "apply relu", lambda x: x.clone()),
                         Misconception("plus one", "no offset", lambda x: x.relu() + 1)),
         alternatives=(lambda x: x.clamp(min=0), lambda x: x * (x > 0.3)))
-    _REGISTRY[TOY] = exercise
+    _catalog()[TOY] = exercise
     yield exercise
-    del _REGISTRY[TOY]
+    del _catalog()[TOY]
 
 
 def test_the_audit_finds_seed_dependent_verdicts_and_says_how_to_rerun_them(toy):

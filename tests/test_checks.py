@@ -13,7 +13,7 @@ import torch
 
 import autograder
 from autograder import CheckFailed, case_inputs, check, collect, dumps, judge, loads
-from autograder.registry import all_exercises, get_exercise
+from autograder.exercises import all_exercises, get_exercise
 from lecture_lib.data import images_to_vectors
 
 EX = "unit0.images_to_vectors"

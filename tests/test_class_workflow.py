@@ -110,7 +110,7 @@ def test_a_function_that_was_never_defined_is_judged_not_refused():
     undefined: every case gets the NameError, in a record the grader accepts (it once shared one
     error dict between cases and was refused as forged, shown to instructors as tampering)."""
     from autograder import judge
-    from autograder.registry import get_exercise
+    from autograder.exercises import get_exercise
     from autograder_kernel.collect import failed_record
     from autograder_kernel.serialize import dumps, loads
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.registry import all_exercises
+from autograder.exercises import all_exercises
 
 REPO = Path(__file__).resolve().parents[1]
 EXERCISES = all_exercises()

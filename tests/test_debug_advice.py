@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from autograder import CheckFailed, check
-from autograder.registry import all_exercises, get_exercise
+from autograder.exercises import all_exercises, get_exercise
 from autograder_kernel.runners import default_run
 
 #: Behavioural exercises whose reference run is a whole training run (minutes): their advice is

@@ -69,7 +69,7 @@ def test_messages_name_what_the_student_passed():
     """Runners that build the student's arguments name them in an in-place message and in the
     input line; MADE's messages do not show the reference's random masks as the only answer."""
     from autograder.checks import changed_problem, collect, judge
-    from autograder.registry import get_exercise
+    from autograder.exercises import get_exercise
     from lecture_lib.autoregressive import autoregressive_sample
 
     assert "`x_real`" in changed_problem(get_exercise("unit6.gan_train_step"), ["3"])

@@ -280,7 +280,7 @@ def test_without_sandbox_warns_and_time_limit_per_submission(tmp_path):
 def test_release_refuses_test_cells_the_grader_cannot_run(tmp_path):
     import nbformat
 
-    from autograder.notebooks import validate_source
+    from autograder.plan import validate_source
 
     nb = fx.source_notebook()
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_total")

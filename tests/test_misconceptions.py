@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from autograder.checks import collect, judge
-from autograder.registry import all_exercises
+from autograder.exercises import all_exercises
 
 # Behavioural exercises (an agent must learn) list mistakes too, but have no reference output to
 # tell one by: never diagnosed (tests/test_cartpole_exercise.py, test_qlearning_exercise.py).

@@ -14,8 +14,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from autograder.__main__ import release
-from autograder.notebooks import (RELEASE, SOLUTIONS, assignments, ipc_kernel_manager, tool_env,
-                                  validate_source)
+from autograder.notebooks import RELEASE, SOLUTIONS, assignments, ipc_kernel_manager, tool_env
+from autograder.plan import validate_source
 from nbgrader_helpers import TempCourse
 
 ASSIGNMENTS = assignments()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from autograder import CheckFailed, check
-from autograder.registry import all_exercises
+from autograder.exercises import all_exercises
 
 
 EXERCISE = all_exercises()["unit5.q_learning"]

@@ -160,7 +160,7 @@ def test_the_demo_helpers_run_where_grading_withholds_the_references(tmp_path):
     import subprocess
     import sys
 
-    from autograder.registry import all_exercises
+    from autograder.exercises import all_exercises
     from autograder.sandbox import build_packages
 
     withheld = sorted({n for e in all_exercises().values() if e.id.startswith("unit2.") for n in e.withholds})

@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     from lecture_lib.rl import reinforce_iteration
-    from autograder.registry import get_exercise
+    from autograder.exercises import get_exercise
 
     implementations = {"reference": reinforce_iteration}
     implementations.update({f"alternative {i}": fn for i, fn in enumerate(get_exercise("unit4.reinforce_iteration").alternatives)})

@@ -38,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     from lecture_lib.td import q_learning
-    from autograder.registry import get_exercise
+    from autograder.exercises import get_exercise
 
     implementations = {"reference": q_learning}
     if args.only == "all":

@@ -23,7 +23,7 @@ import torch
 from autograder.compare import compare_tensors
 from autograder.alternatives.unit0 import ALTERNATIVES
 from autograder.misconceptions.unit0 import MISCONCEPTIONS
-from autograder.registry import Case, Exercise, register
+from autograder.registry import Case, Exercise
 from lecture_lib.data import images_to_vectors
 
 
@@ -62,7 +62,7 @@ def compare(case: Case, expected: torch.Tensor, got) -> str | None:
     return compare_tensors(expected, got, name="the output", rtol=1e-6, atol=1e-7)
 
 
-IMAGES_TO_VECTORS = register(Exercise(
+IMAGES_TO_VECTORS = Exercise(
     id="unit0.images_to_vectors",
     misconceptions=MISCONCEPTIONS["unit0.images_to_vectors"],
     alternatives=tuple(ALTERNATIVES["unit0.images_to_vectors"]),
@@ -72,4 +72,7 @@ IMAGES_TO_VECTORS = register(Exercise(
     reference=images_to_vectors,
     make_cases=make_cases,
     compare=compare,
-))
+)
+
+
+EXERCISES = (IMAGES_TO_VECTORS,)

@@ -32,7 +32,7 @@ import torch
 from autograder.compare import compare_tensors, compare_tuple, describe
 from autograder.alternatives.unit1 import ALTERNATIVES
 from autograder.misconceptions.unit1 import MISCONCEPTIONS
-from autograder.registry import Case, Exercise, register
+from autograder.registry import Case, Exercise
 from autograder_kernel.runners import with_grads
 from lecture_lib.autoencoder import linear_ae_loss, train_linear_ae
 from lecture_lib.pca import fit_pca, pca_encode, pca_reconstruct, principal_angles, PCA
@@ -112,7 +112,7 @@ def _pca_fit_compare(case: Case, expected, got) -> str | None:
     return None
 
 
-PCA_FIT = register(Exercise(
+PCA_FIT = Exercise(
     id="unit1.pca_fit",
     misconceptions=MISCONCEPTIONS["unit1.pca_fit"],
     alternatives=tuple(ALTERNATIVES["unit1.pca_fit"]),
@@ -122,7 +122,7 @@ PCA_FIT = register(Exercise(
     reference=_pca_fit_reference,
     make_cases=_pca_fit_cases,
     compare=_pca_fit_compare,
-))
+)
 
 
 # ----------------------------------------------------------------- pca_reconstruct
@@ -149,7 +149,7 @@ def _reconstruct_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-PCA_RECONSTRUCT = register(Exercise(
+PCA_RECONSTRUCT = Exercise(
     id="unit1.pca_reconstruct",
     misconceptions=MISCONCEPTIONS["unit1.pca_reconstruct"],
     alternatives=tuple(ALTERNATIVES["unit1.pca_reconstruct"]),
@@ -159,7 +159,7 @@ PCA_RECONSTRUCT = register(Exercise(
     reference=_reconstruct_reference,
     make_cases=_reconstruct_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the reconstruction", rtol=1e-4, atol=1e-4),
-))
+)
 
 
 # ----------------------------------------------------------------- linear_ae_loss
@@ -180,7 +180,7 @@ def _ae_loss_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-LINEAR_AE_LOSS = register(Exercise(
+LINEAR_AE_LOSS = Exercise(
     id="unit1.linear_ae_loss",
     misconceptions=MISCONCEPTIONS["unit1.linear_ae_loss"],
     alternatives=tuple(ALTERNATIVES["unit1.linear_ae_loss"]),
@@ -192,7 +192,7 @@ LINEAR_AE_LOSS = register(Exercise(
     compare=lambda case, e, g: compare_tuple(e, g, ["the loss", "the gradient w.r.t. U", "the gradient w.r.t. V"],
                                              rtol=1e-4, atol=1e-4),
     run=with_grads(1, 2),
-))
+)
 
 
 # ----------------------------------------------------------------- principal_angles
@@ -229,7 +229,7 @@ def _angles_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-PRINCIPAL_ANGLES = register(Exercise(
+PRINCIPAL_ANGLES = Exercise(
     id="unit1.principal_angles",
     misconceptions=MISCONCEPTIONS["unit1.principal_angles"],
     alternatives=tuple(ALTERNATIVES["unit1.principal_angles"]),
@@ -239,7 +239,7 @@ PRINCIPAL_ANGLES = register(Exercise(
     reference=principal_angles,
     make_cases=_angles_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the angles", rtol=1e-5, atol=1e-5),
-))
+)
 
 
 # ----------------------------------------------------------------- train_linear_ae
@@ -315,7 +315,7 @@ def _loop_compare(case: Case, expected, got) -> str | None:
     return None
 
 
-TRAIN_LINEAR_AE = register(Exercise(
+TRAIN_LINEAR_AE = Exercise(
     id="unit1.train_linear_ae",
     inputs_unchanged=False,   # "you may train U0 and V0 themselves or copies of them"
     misconceptions=MISCONCEPTIONS["unit1.train_linear_ae"],
@@ -328,4 +328,7 @@ TRAIN_LINEAR_AE = register(Exercise(
     reference=train_linear_ae,
     make_cases=_loop_cases,
     compare=_loop_compare,
-))
+)
+
+
+EXERCISES = (PCA_FIT, PCA_RECONSTRUCT, LINEAR_AE_LOSS, PRINCIPAL_ANGLES, TRAIN_LINEAR_AE,)

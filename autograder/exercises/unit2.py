@@ -64,7 +64,7 @@ import torch
 from autograder.compare import compare_tensors, compare_tuple, describe
 from autograder.alternatives.unit2 import ALTERNATIVES
 from autograder.misconceptions.unit2 import MISCONCEPTIONS
-from autograder.registry import Case, Exercise, register
+from autograder.registry import Case, Exercise
 from autograder_kernel.runners import vae_run, with_grads
 from autograder_kernel.unit2_runners import vae_forward_run, vae_steps_run
 from lecture_lib.vae import (VAE, gaussian_kl, interpolate, negative_elbo, reparameterize, vae_forward,
@@ -99,7 +99,7 @@ def _kl_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
                  c.note) for c in cases]
 
 
-GAUSSIAN_KL = register(Exercise(
+GAUSSIAN_KL = Exercise(
     id="unit2.gaussian_kl",
     misconceptions=MISCONCEPTIONS["unit2.gaussian_kl"],
     alternatives=tuple(ALTERNATIVES["unit2.gaussian_kl"]),
@@ -111,7 +111,7 @@ GAUSSIAN_KL = register(Exercise(
     compare=lambda case, e, g: compare_tuple(e, g, ["the KL", "the gradient w.r.t. mu", "the gradient w.r.t. logvar"],
                                              rtol=1e-4, atol=1e-5),
     run=with_grads(0, 1),
-))
+)
 
 
 # ----------------------------------------------------------------- reparameterize
@@ -134,7 +134,7 @@ def _reparam_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-REPARAMETERIZE = register(Exercise(
+REPARAMETERIZE = Exercise(
     id="unit2.reparameterize",
     misconceptions=MISCONCEPTIONS["unit2.reparameterize"],
     alternatives=tuple(ALTERNATIVES["unit2.reparameterize"]),
@@ -146,7 +146,7 @@ REPARAMETERIZE = register(Exercise(
     compare=lambda case, e, g: compare_tuple(e, g, ["z", "the gradient w.r.t. mu", "the gradient w.r.t. logvar"],
                                              rtol=1e-4, atol=1e-5),
     run=with_grads(0, 1),
-))
+)
 
 
 # ----------------------------------------------------------------- negative ELBO
@@ -184,7 +184,7 @@ def _bernoulli_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return _with_upstream(cases, gen)
 
 
-NEG_ELBO_BERNOULLI = register(Exercise(
+NEG_ELBO_BERNOULLI = Exercise(
     id="unit2.negative_elbo_bernoulli",
     misconceptions=MISCONCEPTIONS["unit2.negative_elbo_bernoulli"],
     alternatives=tuple(ALTERNATIVES["unit2.negative_elbo_bernoulli"]),
@@ -198,7 +198,7 @@ NEG_ELBO_BERNOULLI = register(Exercise(
         e, g, ["the negative ELBO", "the gradient w.r.t. logits", "the gradient w.r.t. mu",
                "the gradient w.r.t. logvar"], rtol=1e-4, atol=1e-3),
     run=with_grads(1, 2, 3),
-))
+)
 
 
 def _gaussian_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
@@ -214,7 +214,7 @@ def _gaussian_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return _with_upstream(cases, gen)
 
 
-NEG_ELBO_GAUSSIAN = register(Exercise(
+NEG_ELBO_GAUSSIAN = Exercise(
     id="unit2.negative_elbo_gaussian",
     misconceptions=MISCONCEPTIONS["unit2.negative_elbo_gaussian"],
     alternatives=tuple(ALTERNATIVES["unit2.negative_elbo_gaussian"]),
@@ -228,7 +228,7 @@ NEG_ELBO_GAUSSIAN = register(Exercise(
         e, g, ["the negative ELBO", "the gradient w.r.t. mean", "the gradient w.r.t. mu",
                "the gradient w.r.t. logvar"], rtol=1e-4, atol=1e-3),
     run=with_grads(1, 2, 3),
-))
+)
 
 
 # ----------------------------------------------------------------- interpolation
@@ -245,7 +245,7 @@ def _interp_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-INTERPOLATE = register(Exercise(
+INTERPOLATE = Exercise(
     id="unit2.interpolate",
     misconceptions=MISCONCEPTIONS["unit2.interpolate"],
     alternatives=tuple(ALTERNATIVES["unit2.interpolate"]),
@@ -256,7 +256,7 @@ INTERPOLATE = register(Exercise(
     make_cases=_interp_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the interpolated images", rtol=1e-4, atol=1e-5),
     run=vae_run,
-))
+)
 
 
 # ----------------------------------------------------------------- the forward pass and one training step
@@ -303,7 +303,7 @@ def _forward_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
 FORWARD_NAMES = ["the logits", "mu", "logvar"] + [f"the gradient w.r.t. {n}" for n in PARAM_NAMES]
 
 
-VAE_FORWARD = register(Exercise(
+VAE_FORWARD = Exercise(
     id="unit2.vae_forward",
     misconceptions=MISCONCEPTIONS["unit2.vae_forward"],
     alternatives=tuple(ALTERNATIVES["unit2.vae_forward"]),
@@ -317,7 +317,7 @@ VAE_FORWARD = register(Exercise(
     # moved a gradient entry of -0.03 by 2.5e-5 in a gradient reaching 142 (1 secret seed in 200).
     compare=lambda case, e, g: compare_tuple(e, g, FORWARD_NAMES, rtol=1e-4, atol=1e-5, atol_per_scale=1e-5),
     run=vae_forward_run,
-))
+)
 
 
 def _step_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
@@ -357,7 +357,7 @@ def _step_compare(case: Case, expected, got) -> str | None:
     return None
 
 
-VAE_TRAIN_STEP = register(Exercise(
+VAE_TRAIN_STEP = Exercise(
     id="unit2.vae_train_step",
     misconceptions=MISCONCEPTIONS["unit2.vae_train_step"],
     alternatives=tuple(ALTERNATIVES["unit2.vae_train_step"]),
@@ -369,4 +369,7 @@ VAE_TRAIN_STEP = register(Exercise(
     make_cases=_step_cases,
     compare=_step_compare,
     run=vae_steps_run,
-))
+)
+
+
+EXERCISES = (GAUSSIAN_KL, REPARAMETERIZE, NEG_ELBO_BERNOULLI, NEG_ELBO_GAUSSIAN, INTERPOLATE, VAE_FORWARD, VAE_TRAIN_STEP,)

@@ -38,7 +38,7 @@ import torch
 from autograder.compare import compare_tensors, compare_tuple
 from autograder.alternatives.unit3 import ALTERNATIVES
 from autograder.misconceptions.unit3 import MISCONCEPTIONS
-from autograder.registry import Case, Exercise, register
+from autograder.registry import Case, Exercise
 from autograder_kernel.runners import with_grads
 from autograder_kernel.unit3_runners import (make_baseline, make_optimizer, policy_from_state,
                                              reinforce_steps_run)
@@ -65,7 +65,7 @@ def _logits_cases(gen: torch.Generator, hidden: bool, with_rewards: bool) -> lis
     return cases
 
 
-SCORE_FUNCTION = register(Exercise(
+SCORE_FUNCTION = Exercise(
     id="unit3.score_function_logits",
     misconceptions=MISCONCEPTIONS["unit3.score_function_logits"],
     alternatives=tuple(ALTERNATIVES["unit3.score_function_logits"]),
@@ -75,7 +75,7 @@ SCORE_FUNCTION = register(Exercise(
     reference=score_function_logits,
     make_cases=lambda gen, hidden: _logits_cases(gen, hidden, with_rewards=False),
     compare=lambda case, e, g: compare_tensors(e, g, name="the score", rtol=1e-5, atol=1e-6),
-))
+)
 
 
 def _loss_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
@@ -91,7 +91,7 @@ def _loss_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-REINFORCE_LOSS = register(Exercise(
+REINFORCE_LOSS = Exercise(
     id="unit3.reinforce_loss",
     misconceptions=MISCONCEPTIONS["unit3.reinforce_loss"],
     alternatives=tuple(ALTERNATIVES["unit3.reinforce_loss"]),
@@ -103,7 +103,7 @@ REINFORCE_LOSS = register(Exercise(
     compare=lambda case, e, g: compare_tuple(e, g, ["the loss", "the gradient w.r.t. log_probs",
                                                     "the gradient w.r.t. weights"], rtol=1e-5, atol=1e-6),
     run=with_grads(0, 1),
-))
+)
 
 
 def _loo_reference(rewards):
@@ -120,7 +120,7 @@ def _loo_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-LEAVE_ONE_OUT = register(Exercise(
+LEAVE_ONE_OUT = Exercise(
     id="unit3.leave_one_out_advantages",
     misconceptions=MISCONCEPTIONS["unit3.leave_one_out_advantages"],
     alternatives=tuple(ALTERNATIVES["unit3.leave_one_out_advantages"]),
@@ -130,7 +130,7 @@ LEAVE_ONE_OUT = register(Exercise(
     reference=_loo_reference,
     make_cases=_loo_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the advantages", rtol=1e-5, atol=1e-6),
-))
+)
 
 
 def _optimal_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
@@ -146,7 +146,7 @@ def _optimal_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-OPTIMAL_CONSTANT = register(Exercise(
+OPTIMAL_CONSTANT = Exercise(
     id="unit3.optimal_constant_baseline",
     misconceptions=MISCONCEPTIONS["unit3.optimal_constant_baseline"],
     alternatives=tuple(ALTERNATIVES["unit3.optimal_constant_baseline"]),
@@ -156,7 +156,7 @@ OPTIMAL_CONSTANT = register(Exercise(
     reference=optimal_constant_baseline,
     make_cases=_optimal_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the baseline", rtol=1e-5, atol=1e-6),
-))
+)
 
 
 
@@ -238,7 +238,7 @@ def _step_compare(case, expected, got):
     return compare_tuple(expected, got, names, rtol=1e-4, atol=1e-5)
 
 
-REINFORCE_STEP = register(Exercise(
+REINFORCE_STEP = Exercise(
     id="unit3.reinforce_step",
     misconceptions=MISCONCEPTIONS["unit3.reinforce_step"],
     alternatives=tuple(ALTERNATIVES["unit3.reinforce_step"]),
@@ -251,4 +251,7 @@ REINFORCE_STEP = register(Exercise(
     make_cases=_step_cases,
     compare=_step_compare,
     run=reinforce_steps_run,
-))
+)
+
+
+EXERCISES = (SCORE_FUNCTION, REINFORCE_LOSS, LEAVE_ONE_OUT, OPTIMAL_CONSTANT, REINFORCE_STEP,)

@@ -46,7 +46,7 @@ import torch
 from autograder.compare import compare_tensors, seeds_passed
 from autograder.alternatives.unit4 import ALTERNATIVES
 from autograder.misconceptions.unit4 import MISCONCEPTIONS
-from autograder.registry import Case, Exercise, register
+from autograder.registry import Case, Exercise
 from autograder_kernel.unit4_runners import cartpole_run, weights_run
 from lecture_lib.rl import mlp, policy_weights, reinforce_iteration
 from lecture_lib.returns import discounted_returns, standardize, total_returns
@@ -89,7 +89,7 @@ def _return_cases(gen: torch.Generator, hidden: bool, with_gamma: bool) -> list[
     return cases
 
 
-DISCOUNTED = register(Exercise(
+DISCOUNTED = Exercise(
     id="unit4.discounted_returns",
     misconceptions=MISCONCEPTIONS["unit4.discounted_returns"],
     alternatives=tuple(ALTERNATIVES["unit4.discounted_returns"]),
@@ -99,9 +99,9 @@ DISCOUNTED = register(Exercise(
     reference=lambda r, d, gamma: discounted_returns(r, d, gamma),
     make_cases=lambda gen, hidden: _return_cases(gen, hidden, with_gamma=True),
     compare=lambda case, e, g: compare_tensors(e, g, name="the returns", rtol=1e-5, atol=1e-5),
-))
+)
 
-TOTAL = register(Exercise(
+TOTAL = Exercise(
     id="unit4.total_returns",
     misconceptions=MISCONCEPTIONS["unit4.total_returns"],
     alternatives=tuple(ALTERNATIVES["unit4.total_returns"]),
@@ -111,7 +111,7 @@ TOTAL = register(Exercise(
     reference=total_returns,
     make_cases=lambda gen, hidden: _return_cases(gen, hidden, with_gamma=False),
     compare=lambda case, e, g: compare_tensors(e, g, name="the returns", rtol=1e-5, atol=1e-5),
-))
+)
 
 
 def _standardize_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
@@ -124,7 +124,7 @@ def _standardize_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-STANDARDIZE = register(Exercise(
+STANDARDIZE = Exercise(
     id="unit4.standardize",
     misconceptions=MISCONCEPTIONS["unit4.standardize"],
     alternatives=tuple(ALTERNATIVES["unit4.standardize"]),
@@ -134,7 +134,7 @@ STANDARDIZE = register(Exercise(
     reference=standardize,
     make_cases=_standardize_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the standardized values", rtol=1e-4, atol=1e-4),
-))
+)
 
 
 # ----------------------------------------------------------------- policy_weights
@@ -219,7 +219,7 @@ def _weights_compare(case: Case, expected, got) -> str | None:
     return compare_tensors(e_t, g_t, name="the value targets", rtol=1e-4, atol=1e-4)
 
 
-POLICY_WEIGHTS = register(Exercise(
+POLICY_WEIGHTS = Exercise(
     id="unit4.policy_weights",
     misconceptions=MISCONCEPTIONS["unit4.policy_weights"],
     alternatives=tuple(ALTERNATIVES["unit4.policy_weights"]),
@@ -231,7 +231,7 @@ POLICY_WEIGHTS = register(Exercise(
     make_cases=_weights_cases,
     compare=_weights_compare,
     run=weights_run,
-))
+)
 
 
 # ----------------------------------------------------------------- reinforce_iteration (behavioural)
@@ -267,7 +267,7 @@ def _iteration_compare(case: Case, expected, got) -> str | None:
             f"(best evaluation per seed: {', '.join(f'{b:.0f}' for b in best)})")
 
 
-REINFORCE_ITERATION = register(Exercise(
+REINFORCE_ITERATION = Exercise(
     id="unit4.reinforce_iteration",
     misconceptions=MISCONCEPTIONS["unit4.reinforce_iteration"],   # never diagnosed (no reference output): tested and audited
     alternatives=tuple(ALTERNATIVES["unit4.reinforce_iteration"]),
@@ -282,4 +282,7 @@ REINFORCE_ITERATION = register(Exercise(
     run=cartpole_run,
     criterion=f"a greedy 100-episode mean return >= 475 within {CARTPOLE_BUDGET:,} environment steps "
               f"(1 of 1 seed visible; {HIDDEN_NEEDED} of {HIDDEN_SEEDS} seeds hidden)",
-))
+)
+
+
+EXERCISES = (DISCOUNTED, TOTAL, STANDARDIZE, POLICY_WEIGHTS, REINFORCE_ITERATION,)

@@ -79,7 +79,7 @@ import torch
 from autograder.compare import compare_tensors, seeds_passed
 from autograder.alternatives.unit5 import ALTERNATIVES
 from autograder.misconceptions.unit5 import MISCONCEPTIONS
-from autograder.registry import Case, Exercise, register
+from autograder.registry import Case, Exercise
 from autograder_kernel.unit5_runners import cliff_run, dqn_loss_run, episodes_run
 from lecture_lib.dqn import dqn_loss
 from lecture_lib.mdp import TabularMDP, frozen_lake, policy_evaluation, q_from_v, value_iteration
@@ -159,7 +159,7 @@ def _q_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-Q_FROM_V = register(Exercise(
+Q_FROM_V = Exercise(
     id="unit5.q_from_v",
     misconceptions=MISCONCEPTIONS["unit5.q_from_v"],
     alternatives=tuple(ALTERNATIVES["unit5.q_from_v"]),
@@ -169,7 +169,7 @@ Q_FROM_V = register(Exercise(
     reference=lambda P, R, terminal, V, gamma: q_from_v(_mdp(P, R, terminal), V, gamma),
     make_cases=_q_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="Q", rtol=1e-7, atol=1e-9),
-))
+)
 
 
 # ----------------------------------------------------------------- policy evaluation
@@ -199,7 +199,7 @@ def _evaluation_reference(P, R, terminal, policy, gamma, tol):
     return policy_evaluation(_mdp(P, R, terminal), policy, gamma, tol=tol)[0]
 
 
-POLICY_EVALUATION = register(Exercise(
+POLICY_EVALUATION = Exercise(
     id="unit5.policy_evaluation",
     misconceptions=MISCONCEPTIONS["unit5.policy_evaluation"],
     alternatives=tuple(ALTERNATIVES["unit5.policy_evaluation"]),
@@ -210,7 +210,7 @@ POLICY_EVALUATION = register(Exercise(
     reference=_evaluation_reference,
     make_cases=_evaluation_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="V", rtol=0.0, atol=1e-6),
-))
+)
 
 
 # ----------------------------------------------------------------- value iteration
@@ -265,7 +265,7 @@ def _vi_compare(case: Case, expected, got) -> str | None:
     return None
 
 
-VALUE_ITERATION = register(Exercise(
+VALUE_ITERATION = Exercise(
     id="unit5.value_iteration",
     misconceptions=MISCONCEPTIONS["unit5.value_iteration"],
     alternatives=tuple(ALTERNATIVES["unit5.value_iteration"]),
@@ -276,7 +276,7 @@ VALUE_ITERATION = register(Exercise(
     reference=_vi_reference,
     make_cases=_vi_cases,
     compare=_vi_compare,
-))
+)
 
 
 # ----------------------------------------------------------------- epsilon-greedy
@@ -294,7 +294,7 @@ def _eps_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-EPSILON_GREEDY = register(Exercise(
+EPSILON_GREEDY = Exercise(
     id="unit5.epsilon_greedy_probs",
     misconceptions=MISCONCEPTIONS["unit5.epsilon_greedy_probs"],
     alternatives=tuple(ALTERNATIVES["unit5.epsilon_greedy_probs"]),
@@ -304,7 +304,7 @@ EPSILON_GREEDY = register(Exercise(
     reference=epsilon_greedy_probs,
     make_cases=_eps_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the probabilities", rtol=1e-6, atol=1e-7),
-))
+)
 
 
 # ----------------------------------------------------------------- SARSA and Q-learning targets
@@ -327,7 +327,7 @@ def _target_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-TD_TARGETS = register(Exercise(
+TD_TARGETS = Exercise(
     id="unit5.td_targets",
     misconceptions=MISCONCEPTIONS["unit5.td_targets"],
     alternatives=tuple(ALTERNATIVES["unit5.td_targets"]),
@@ -338,7 +338,7 @@ TD_TARGETS = register(Exercise(
     reference=td_targets,
     make_cases=_target_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the targets", rtol=1e-5, atol=1e-6),
-))
+)
 
 
 # ----------------------------------------------------------------- Monte Carlo and TD(0) prediction
@@ -375,7 +375,7 @@ def _mc_reference(episodes, n_states, gamma, first_visit):
     return monte_carlo_prediction(episodes, n_states, gamma, first_visit)[-1]
 
 
-MONTE_CARLO = register(Exercise(
+MONTE_CARLO = Exercise(
     id="unit5.monte_carlo_prediction",
     misconceptions=MISCONCEPTIONS["unit5.monte_carlo_prediction"],
     alternatives=tuple(ALTERNATIVES["unit5.monte_carlo_prediction"]),
@@ -386,7 +386,7 @@ MONTE_CARLO = register(Exercise(
     make_cases=_mc_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="V", rtol=1e-7, atol=1e-9),
     run=episodes_run,
-))
+)
 
 
 def _td0_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
@@ -407,7 +407,7 @@ def _td0_reference(episodes, n_states, gamma, alpha):
     return td0_prediction(episodes, n_states, gamma, alpha)[-1]
 
 
-TD0 = register(Exercise(
+TD0 = Exercise(
     id="unit5.td0_prediction",
     misconceptions=MISCONCEPTIONS["unit5.td0_prediction"],
     alternatives=tuple(ALTERNATIVES["unit5.td0_prediction"]),
@@ -418,7 +418,7 @@ TD0 = register(Exercise(
     make_cases=_td0_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="V", rtol=1e-7, atol=1e-9),
     run=episodes_run,
-))
+)
 
 
 # ----------------------------------------------------------------- the DQN loss
@@ -472,7 +472,7 @@ def _dqn_compare(case: Case, expected, got) -> str | None:
     return None
 
 
-DQN_LOSS = register(Exercise(
+DQN_LOSS = Exercise(
     id="unit5.dqn_loss",
     misconceptions=MISCONCEPTIONS["unit5.dqn_loss"],
     alternatives=tuple(ALTERNATIVES["unit5.dqn_loss"]),
@@ -484,7 +484,7 @@ DQN_LOSS = register(Exercise(
     make_cases=_dqn_cases,
     compare=_dqn_compare,
     run=dqn_loss_run,
-))
+)
 
 
 # ----------------------------------------------------------------- Q-learning on CliffWalking (behavioural)
@@ -517,7 +517,7 @@ def _cliff_compare(case: Case, expected, got) -> str | None:
             f"seeds, needs {needed}: greedy paths from the start: {described}")
 
 
-Q_LEARNING = register(Exercise(
+Q_LEARNING = Exercise(
     id="unit5.q_learning",
     misconceptions=MISCONCEPTIONS["unit5.q_learning"],   # never diagnosed (no reference output): tested and audited
     alternatives=tuple(ALTERNATIVES["unit5.q_learning"]),
@@ -530,4 +530,7 @@ Q_LEARNING = register(Exercise(
     run=cliff_run,
     criterion=f"the greedy path after {CLIFF_EPISODES} episodes is the optimal 13-step one (return -13) "
               f"(1 of 1 seed visible; {CLIFF_HIDDEN_NEEDED} of {CLIFF_HIDDEN_SEEDS} seeds hidden)",
-))
+)
+
+
+EXERCISES = (Q_FROM_V, POLICY_EVALUATION, VALUE_ITERATION, EPSILON_GREEDY, TD_TARGETS, MONTE_CARLO, TD0, DQN_LOSS, Q_LEARNING,)

@@ -38,7 +38,7 @@ import torch
 from autograder.alternatives.unit6 import ALTERNATIVES
 from autograder.compare import compare_tensors, compare_tuple, describe
 from autograder.misconceptions.unit6 import MISCONCEPTIONS
-from autograder.registry import Case, Exercise, register
+from autograder.registry import Case, Exercise
 from autograder_kernel.runners import with_grads
 from autograder_kernel.unit6_runners import ar_sample_run, gan_steps_run
 from lecture_lib.autoregressive import autoregressive_sample, conv_mask, made_masks
@@ -103,7 +103,7 @@ def _loss_compare(names):
     return lambda case, e, g: compare_tuple(e, g, names, rtol=1e-4, atol=1e-6)
 
 
-DISCRIMINATOR_LOSS = register(Exercise(
+DISCRIMINATOR_LOSS = Exercise(
     id="unit6.discriminator_loss",
     misconceptions=MISCONCEPTIONS["unit6.discriminator_loss"],
     alternatives=tuple(ALTERNATIVES["unit6.discriminator_loss"]),
@@ -115,9 +115,9 @@ DISCRIMINATOR_LOSS = register(Exercise(
     make_cases=_d_loss_cases,
     compare=_loss_compare(["the loss", "the gradient w.r.t. real_logits", "the gradient w.r.t. fake_logits"]),
     run=with_grads(0, 1),
-))
+)
 
-GENERATOR_LOSS_MINIMAX = register(Exercise(
+GENERATOR_LOSS_MINIMAX = Exercise(
     id="unit6.generator_loss_minimax",
     misconceptions=MISCONCEPTIONS["unit6.generator_loss_minimax"],
     alternatives=tuple(ALTERNATIVES["unit6.generator_loss_minimax"]),
@@ -128,9 +128,9 @@ GENERATOR_LOSS_MINIMAX = register(Exercise(
     make_cases=_g_loss_cases,
     compare=_loss_compare(["the loss", "the gradient w.r.t. fake_logits"]),
     run=with_grads(0),
-))
+)
 
-GENERATOR_LOSS_NONSATURATING = register(Exercise(
+GENERATOR_LOSS_NONSATURATING = Exercise(
     id="unit6.generator_loss_nonsaturating",
     misconceptions=MISCONCEPTIONS["unit6.generator_loss_nonsaturating"],
     alternatives=tuple(ALTERNATIVES["unit6.generator_loss_nonsaturating"]),
@@ -141,7 +141,7 @@ GENERATOR_LOSS_NONSATURATING = register(Exercise(
     make_cases=_g_loss_cases,
     compare=_loss_compare(["the loss", "the gradient w.r.t. fake_logits"]),
     run=with_grads(0),
-))
+)
 
 
 # ----------------------------------------------------------------- the optimal discriminator
@@ -194,7 +194,7 @@ def _d_star_compare(case: Case, expected, got) -> str | None:
             "1e-6 + 1e-5*|expected| + 8 eps*|log density|)")
 
 
-OPTIMAL_DISCRIMINATOR = register(Exercise(
+OPTIMAL_DISCRIMINATOR = Exercise(
     id="unit6.optimal_discriminator",
     misconceptions=MISCONCEPTIONS["unit6.optimal_discriminator"],
     alternatives=tuple(ALTERNATIVES["unit6.optimal_discriminator"]),
@@ -205,7 +205,7 @@ OPTIMAL_DISCRIMINATOR = register(Exercise(
     reference=optimal_discriminator,
     make_cases=_d_star_cases,
     compare=_d_star_compare,
-))
+)
 
 
 # ----------------------------------------------------------------- MADE's masks
@@ -315,7 +315,7 @@ def _made_compare(case: Case, expected, got) -> str | None:
     return _made_problem(case, got)
 
 
-MADE_MASKS = register(Exercise(
+MADE_MASKS = Exercise(
     id="unit6.made_masks",
     misconceptions=MISCONCEPTIONS["unit6.made_masks"],
     alternatives=tuple(ALTERNATIVES["unit6.made_masks"]),
@@ -330,7 +330,7 @@ MADE_MASKS = register(Exercise(
     compare=_made_compare,
     expected_shown="masks of those shapes that are MADE's rule for some hidden degrees in 1..D-1 (any such "
                    "degrees pass: the check tests connectivity, not the reference's random draw)",
-))
+)
 
 
 # ----------------------------------------------------------------- masked convolutions
@@ -349,7 +349,7 @@ def _conv_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-CONV_MASK = register(Exercise(
+CONV_MASK = Exercise(
     id="unit6.conv_mask",
     misconceptions=MISCONCEPTIONS["unit6.conv_mask"],
     alternatives=tuple(ALTERNATIVES["unit6.conv_mask"]),
@@ -360,7 +360,7 @@ CONV_MASK = register(Exercise(
     reference=conv_mask,
     make_cases=_conv_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the mask", rtol=0.0, atol=0.0),
-))
+)
 
 
 # ----------------------------------------------------------------- autoregressive sampling
@@ -387,7 +387,7 @@ def _sample_cases(gen: torch.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-AUTOREGRESSIVE_SAMPLE = register(Exercise(
+AUTOREGRESSIVE_SAMPLE = Exercise(
     id="unit6.autoregressive_sample",
     misconceptions=MISCONCEPTIONS["unit6.autoregressive_sample"],
     alternatives=tuple(ALTERNATIVES["unit6.autoregressive_sample"]),
@@ -398,7 +398,7 @@ AUTOREGRESSIVE_SAMPLE = register(Exercise(
     make_cases=_sample_cases,
     compare=lambda case, e, g: compare_tensors(e, g, name="the samples", rtol=0.0, atol=0.0),
     run=ar_sample_run,
-))
+)
 
 
 # ----------------------------------------------------------------- the GAN step
@@ -490,7 +490,7 @@ def _gan_step_compare(case: Case, expected, got) -> str | None:
     return None
 
 
-GAN_TRAIN_STEP = register(Exercise(
+GAN_TRAIN_STEP = Exercise(
     id="unit6.gan_train_step",
     misconceptions=MISCONCEPTIONS["unit6.gan_train_step"],
     alternatives=tuple(ALTERNATIVES["unit6.gan_train_step"]),
@@ -504,7 +504,10 @@ GAN_TRAIN_STEP = register(Exercise(
     make_cases=_gan_step_cases,
     compare=_gan_step_compare,
     run=gan_steps_run,
-))
+)
 
 __all__ = ["DISCRIMINATOR_LOSS", "GENERATOR_LOSS_MINIMAX", "GENERATOR_LOSS_NONSATURATING", "OPTIMAL_DISCRIMINATOR",
            "MADE_MASKS", "CONV_MASK", "AUTOREGRESSIVE_SAMPLE", "GAN_TRAIN_STEP"]
+
+
+EXERCISES = (DISCRIMINATOR_LOSS, GENERATOR_LOSS_MINIMAX, GENERATOR_LOSS_NONSATURATING, OPTIMAL_DISCRIMINATOR, MADE_MASKS, CONV_MASK, AUTOREGRESSIVE_SAMPLE, GAN_TRAIN_STEP,)
