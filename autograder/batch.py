@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import re
 import signal
@@ -32,6 +33,7 @@ import unicodedata
 from pathlib import Path
 
 from autograder.notebooks import COURSE, SOLUTIONS, assignments, run_nbgrader, tool_env
+from autograder.results import SubmissionResult
 from autograder.safe_files import printable, read_regular
 
 __all__ = ["grade_assignment", "CSV_COLUMNS", "find_submissions", "csv_safe", "open_gradebook", "gradebook_url",
@@ -106,23 +108,16 @@ def csv_safe(value) -> str:
     return text
 
 
-def _row(result: dict, max_score: float) -> dict:
-    if result.get("not_gradable"):  # no score: the gradebook keeps the earlier grade, if any
-        return {"student_id": result["student"], "assignment": result["assignment"], "score": "",
-                "max_score": _fmt(max_score), "status": "not gradable: " + " ".join(result["not_gradable"].split())[:1000],
-                "problems": "", "flags": "", "parts": "", "seconds": "0.0"}
-    parts = result.get("parts", {})
-    score = sum(p["score"] for p in parts.values())
-    failures = result.get("failures", [])
-    status = "graded" if not failures else "failed: " + "; ".join(failures)
+def _row(result: SubmissionResult, max_score: float) -> dict:
+    lost = result.not_gradable is not None  # no score: the gradebook keeps the earlier grade, if any
     return {
-        "student_id": result["student"], "assignment": result["assignment"],
-        "score": _fmt(score), "max_score": _fmt(max_score),
-        "status": " ".join(status.split())[:1000],
-        "problems": " | ".join(" ".join(p.split()) for p in result.get("problems", []))[:4000],
-        "flags": " | ".join(result.get("flags", [])),
-        "parts": "; ".join(f"{p['grade_id']}={_fmt(p['score'])}/{_fmt(p['points'])}" for p in parts.values()),
-        "seconds": f"{result.get('seconds', 0.0):.1f}",
+        "student_id": result.student, "assignment": result.assignment,
+        "score": "" if lost else _fmt(result.score), "max_score": _fmt(max_score),
+        "status": " ".join(result.status.split())[:1000],
+        "problems": " | ".join(" ".join(p.split()) for p in result.problems)[:4000],
+        "flags": " | ".join(result.flags),
+        "parts": "; ".join(f"{p.grade_id}={_fmt(p.score)}/{_fmt(p.points)}" for p in result.parts.values()),
+        "seconds": f"{result.seconds:.1f}",
     }
 
 
@@ -215,32 +210,32 @@ def ensure_assignment(assignment: str, course: Path, source: Path = SOLUTIONS, u
                                + shown_url(proc.stdout + proc.stderr))
 
 
-def record_grades(gb, result: dict, timestamp: str | None = None) -> None:
+def record_grades(gb, result: SubmissionResult, timestamp: str | None = None) -> None:
     """Write one submission's scores (every grade cell: a re-grade replaces them all)."""
     import warnings
 
     from sqlalchemy.exc import SAWarning
 
-    student, assignment = result["student"], result["assignment"]
+    student, assignment = result.student, result.assignment
     with warnings.catch_warnings():  # nbgrader's own autoflush notices on a fresh gradebook
         warnings.simplefilter("ignore", SAWarning)
         _record_grades(gb, student, assignment, result, timestamp)
 
 
-def _record_grades(gb, student: str, assignment: str, result: dict, timestamp: str | None) -> None:
+def _record_grades(gb, student: str, assignment: str, result: SubmissionResult, timestamp: str | None) -> None:
     from nbgrader.api import MissingEntry
 
     gb.update_or_create_student(student)
     kwargs = {"timestamp": timestamp} if timestamp else {}
     gb.update_or_create_submission(assignment, student, **kwargs)
-    for part in result.get("parts", {}).values():
-        notebook = Path(part["notebook"]).stem
+    for part in result.parts.values():
+        notebook = Path(part.notebook).stem
         try:
-            grade = gb.find_grade(part["grade_id"], notebook, assignment, student)
+            grade = gb.find_grade(part.grade_id, notebook, assignment, student)
         except MissingEntry:
-            raise RuntimeError(f"the gradebook has no grade cell {part['grade_id']!r} in {notebook}: re-run "
+            raise RuntimeError(f"the gradebook has no grade cell {part.grade_id!r} in {notebook}: re-run "
                                "`python -m autograder release` after changing the source") from None
-        grade.auto_score = float(part["score"])
+        grade.auto_score = float(part.score)
         grade.needs_manual_grade = False
     gb.db.commit()
 
@@ -286,15 +281,6 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _failed(student: str, assignment: str, why: str) -> dict:
-    return {"student": student, "assignment": assignment, "parts": {}, "problems": [], "flags": [],
-            "seconds": 0.0, "failures": [why]}
-
-
-def _not_gradable(student: str, assignment: str, why: str) -> dict:
-    return {**_failed(student, assignment, why), "failures": [], "not_gradable": why}
-
-
 def _write_autograded(course: Path, student: str, assignment: str, notebooks: dict[str, str]) -> None:
     """The graded notebooks, written here by the client (the worker may be another machine)."""
     if not notebooks:
@@ -327,7 +313,7 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
         return 2
     notebooks = sorted((source / assignment).glob("*.ipynb"))
     max_score, withheld = 0.0, set()
-    all_parts: dict[str, dict] = {}  # every part of the assignment, at 0: what a failed grading records
+    all_parts: dict = {}  # every part of the assignment, at 0: what a failed grading records
     plans: dict[str, dict] = {}
     try:
         for nb in notebooks:
@@ -365,6 +351,7 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
         pass
     rows: list[dict] = []
     gradebook_errors: list[str] = []
+    grader_errors: list[str] = []
     start = time.monotonic()
     try:
         fanout_cm = open_fanout(cluster, workers, lim.grader_memory)
@@ -389,50 +376,48 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
             bar = tqdm(total=len(jobs_found), desc=f"grading {assignment}", unit="submission", file=sys.stderr)
         gb = open_gradebook(course, db_url) if update_gradebook else None
 
-        def finish(result: dict) -> None:
-            if result.get("not_gradable"):  # the machine's failure: the gradebook keeps what it had
-                rows.append(_row(result, max_score))
-            else:
+        def finish(result: SubmissionResult) -> None:
+            if result.traceback:  # the grader's own error: the instructor gets the details
+                grader_errors.append(f"{result.student}:\n{result.traceback}")
+            if result.not_gradable is None:  # (the machine's failure: the gradebook keeps what it had)
                 # every part of the assignment is recorded: what grading did not reach counts 0, so a
                 # failed re-grade replaces an old score in the gradebook exactly as in the CSV
-                result["parts"] = {**{k: dict(v) for k, v in all_parts.items()}, **result.get("parts", {})}
-                _write_autograded(course, result["student"], assignment, result.get("notebooks", {}))
+                result.parts = {**{k: dataclasses.replace(v) for k, v in all_parts.items()}, **result.parts}
+                _write_autograded(course, result.student, assignment, result.notebooks)
                 if gb is not None:
                     try:
-                        record_grades(gb, result, _timestamp(folders[result["student"]]))
+                        record_grades(gb, result, _timestamp(folders[result.student]))
                     except Exception as exc:
                         try:
                             gb.db.rollback()
                         except Exception:
                             pass
                         msg = f"the gradebook was not updated: {exc}"
-                        gradebook_errors.append(f"{result['student']}: {msg}")
-                        result.setdefault("problems", []).append(msg)
-                rows.append(_row(result, max_score))
+                        gradebook_errors.append(f"{result.student}: {msg}")
+                        result.problems.append(msg)
+            rows.append(_row(result, max_score))
             _write_csv(csv_path, rows)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix_str(f"{printable(result['student'], 40)}: {rows[-1]['score']}/{rows[-1]['max_score']}")
+                bar.set_postfix_str(f"{printable(result.student, 40)}: {rows[-1]['score']}/{rows[-1]['max_score']}")
 
         jobs = {}
         for student, folder, problem in jobs_found:
             if problem is not None:
-                finish(_failed(student, assignment, problem))
+                finish(SubmissionResult.failed(student, assignment, problem))
                 continue
             try:
                 bundle = read_submission(folder, lim.max_files)
             except OSError as exc:
-                finish(_failed(student, assignment, f"the submission could not be read: {exc}"))
+                finish(SubmissionResult.failed(student, assignment, f"the submission could not be read: {exc}"))
                 continue
             jobs[student] = Job(student=student, assignment=assignment, bundle=bundle, sources=sources,
                                 seeds=draw_seeds(plans), withheld=sorted(withheld), limits=vars(lim),
                                 isolate=isolate, fast=fast, threads=fanout.threads)
         for student, outcome in fanout.run(grade_submission, jobs):
             jobs.pop(student, None)  # the submission's files are no longer needed here
-            if outcome.result is None:
-                finish(_not_gradable(student, assignment, outcome.not_gradable))
-            else:
-                finish(outcome.result)
+            finish(outcome.result if outcome.result is not None
+                   else SubmissionResult.lost(student, assignment, outcome.not_gradable))
         if bar is not None:
             bar.close()
         if gb is not None:
@@ -440,6 +425,9 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
     finally:
         fanout_cm.__exit__(None, None, None)
     elapsed = time.monotonic() - start
+    for e in grader_errors:
+        print("grader error while grading " + "\n".join(printable(line, 300) for line in e.splitlines()[:80]),
+              file=sys.stderr)
     _summary(rows, assignment, max_score, elapsed, fanout.description, isolate, gradebook_errors, csv_path)
     return 0 if len(rows) == len(jobs_found) and not any(r["status"].startswith("not gradable") for r in rows) else 1
 

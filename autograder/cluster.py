@@ -41,7 +41,7 @@ WORKER_LOSSES = 3      # a local scheduler gives up on a task after its worker d
 @dataclass
 class Outcome:
     key: str
-    result: dict | None        # the grading result, or None when not gradable
+    result: object | None      # the task's return value (a SubmissionResult), or None when not gradable
     not_gradable: str | None   # why, when result is None
 
 

@@ -45,6 +45,7 @@ import nbformat
 
 from autograder.notebooks import NotebookError, read_notebook
 from autograder.plan import TestCell, nbgrader_meta, plan_notebook
+from autograder.results import PartResult, SubmissionResult
 from autograder.safe_files import Bundle
 
 __all__ = ["merge", "grade_submission", "Job", "InfrastructureError", "draw_seeds", "zero_parts", "near_copies",
@@ -311,17 +312,16 @@ def _cases_blob(cases, runner) -> bytes:
                   "runner": spec_of(runner)})
 
 
-def zero_parts(nb_name: str, tests: dict[str, TestCell], message: str) -> dict[str, dict]:
+def zero_parts(nb_name: str, tests: dict[str, TestCell], message: str) -> dict[str, PartResult]:
     """Every test cell of the notebook as a part with 0 points, keyed ``"<notebook>:<grade_id>"``."""
-    return {f"{nb_name}:{t.grade_id}": {"notebook": nb_name, "grade_id": t.grade_id, "points": t.points,
-                                        "score": 0.0, "passed": False, "message": message}
-            for t in tests.values()}
+    parts = (PartResult(nb_name, t.grade_id, t.points, message=message) for t in tests.values())
+    return {p.key: p for p in parts}
 
 
-def _zero_parts(result: dict, nb_name: str, tests: dict[str, TestCell], message: str) -> dict:
-    """Enter every test cell of the notebook in ``result["parts"]`` with 0 points so far."""
-    result["parts"].update(zero_parts(nb_name, tests, message))
-    return result["parts"]
+def _zero_parts(result: SubmissionResult, nb_name: str, tests: dict[str, TestCell], message: str) -> dict:
+    """Enter every test cell of the notebook in ``result.parts`` with 0 points so far."""
+    result.parts.update(zero_parts(nb_name, tests, message))
+    return result.parts
 
 
 def _stream(text: str, name: str = "stdout"):
@@ -329,7 +329,7 @@ def _stream(text: str, name: str = "stdout"):
 
 
 async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, deadline: float,
-                          result: dict) -> None:
+                          result: SubmissionResult) -> None:
     from autograder.checks import judge
     from autograder.executor import Kernel, KernelDied
     from autograder.exercises import get_exercise
@@ -340,10 +340,10 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
     source_nb, tests = plan
     parts = _zero_parts(result, nb_name, tests, "not run")
     planned, problems = merge(student_nb, source_nb, tests)
-    result["problems"] += [f"{nb_name}: {p}" for p in problems]
+    result.problems += [f"{nb_name}: {p}" for p in problems]
     solution_sources = {c.grade_id: c.source for c in planned if c.grade_id and c.kind == "code"}
     withheld = sorted({n for t in tests.values() for chk in t.checks for n in get_exercise(chk.exercise).withholds})
-    result["flags"] += [f"{nb_name}: {f}" for f in near_copies(solution_sources, withheld)]
+    result.flags += [f"{nb_name}: {f}" for f in near_copies(solution_sources, withheld)]
 
     out_nb = nbformat.v4.new_notebook(metadata=source_nb.metadata)
     out_nb.metadata["autograder"] = {"withheld": withheld}
@@ -366,13 +366,13 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
         try:
             await kernel.start()
         except KernelDied as exc:
-            if exc.infrastructure and not started and not result["ran"]:
+            if exc.infrastructure and not started and not result.student_code_ran:
                 raise InfrastructureError(str(exc)) from None
             restarts = MAX_RESTARTS + 1  # do not try again for every cell
-            result["failures"].append(f"{nb_name}: {exc}")
+            result.failures.append(f"{nb_name}: {exc}")
             return False
         started = True
-        result["ran"] = True
+        result.student_code_ran = True
         for code in replay:  # the state the cells before had built
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -396,8 +396,8 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
             if remaining <= 0:
                 new.outputs.append(_stream(f"[autograder: not run: the submission's limit of "
                                            f"{limits.timeout:.0f} s was reached]\n", "stderr"))
-                if "time limit" not in " ".join(result["problems"]):
-                    result["problems"].append(f"{nb_name}: the time limit of {limits.timeout:.0f} s was "
+                if "time limit" not in " ".join(result.problems):
+                    result.problems.append(f"{nb_name}: the time limit of {limits.timeout:.0f} s was "
                                               f"reached at cell {index}; later cells did not run")
                 continue
             if not await ensure_kernel():
@@ -407,13 +407,13 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
                 r = await kernel.run(cell.source, min(limits.cell_timeout, remaining))
                 new.outputs.extend(r.outputs)
                 if r.truncated:
-                    result["problems"].append(f"{nb_name}: cell {index} printed too much; "
+                    result.problems.append(f"{nb_name}: cell {index} printed too much; "
                                               f"{r.truncated:,} bytes of output were dropped")
                 if r.status in ("timeout", "dead"):
                     new.outputs.append(_stream(f"[autograder: {r.detail}]\n", "stderr"))
-                    result["problems"].append(f"{nb_name}: cell {index} {r.detail}")
+                    result.problems.append(f"{nb_name}: cell {index} {r.detail}")
                     if r.status == "dead" or not await kernel.alive():
-                        result["problems"][-1] += "; later cells ran in a fresh kernel after replaying the earlier ones"
+                        result.problems[-1] += "; later cells ran in a fresh kernel after replaying the earlier ones"
                 elif r.status == "ok":
                     replay.append(cell.source)
                 continue
@@ -446,7 +446,7 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
                 where = f"{chk.exercise} ({chk.suite})"
                 if r.status in ("timeout", "dead"):
                     verdict_text = f"{where}: not graded: {r.detail}"
-                    result["problems"].append(f"{nb_name}: test {cell.grade_id}: {r.detail}")
+                    result.problems.append(f"{nb_name}: test {cell.grade_id}: {r.detail}")
                     await ensure_kernel()  # for the next check or cell; a failure shows there
                 elif r.record is None:
                     why = r.record_error or (f"{r.error[0]}: {r.error[1][:300]}" if r.error else "no result came back")
@@ -457,13 +457,13 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
                         verdict = judge(record, exercise_id=chk.exercise, suite=chk.suite, cases=cases)
                     except (RecordError, ValueError) as exc:  # forged, corrupt or malformed: no credit
                         verdict_text = f"{where}: the result was refused ({str(exc)[:300]}); nothing is credited"
-                        result["problems"].append(f"{nb_name}: test {cell.grade_id}: a refused record "
+                        result.problems.append(f"{nb_name}: test {cell.grade_id}: a refused record "
                                                   f"({str(exc)[:200]})")
                     except Exception as exc:  # judging a valid record failed: the grader's own bug
                         verdict_text = f"{where}: not graded (a grader error; your instructor has the details)"
-                        result["problems"].append(f"{nb_name}: test {cell.grade_id}: grader error while judging: "
+                        result.problems.append(f"{nb_name}: test {cell.grade_id}: grader error while judging: "
                                                   f"{type(exc).__name__}: {str(exc)[:200]}")
-                        result.setdefault("traceback", traceback.format_exc())
+                        result.traceback = result.traceback or traceback.format_exc()
                     else:
                         passed = verdict.passed
                         if chk.suite == "visible":
@@ -476,13 +476,12 @@ async def _grade_notebook(job: Job, box, source_path: Path, plan, student_nb, de
                 lines.append(("\u2713 " if passed else "\u2717 ") + verdict_text)
             passed = bool(verdicts) and all(verdicts)
             part = parts[f"{nb_name}:{cell.grade_id}"]
-            part.update(score=test.points if passed else 0.0, passed=passed,
-                        message="\n".join(lines))
+            part.score, part.passed, part.message = (test.points if passed else 0.0), passed, "\n".join(lines)
             new.outputs.append(_stream("\n".join(lines) + "\n", "stdout" if passed else "stderr"))
-            new.metadata["autograder"] = {"score": part["score"], "points": test.points, "passed": passed}
+            new.metadata["autograder"] = {"score": part.score, "points": test.points, "passed": passed}
     finally:
         await kernel.kill()  # nothing in a grading kernel is worth a graceful shutdown
-        result["notebooks"][nb_name] = nbformat.writes(out_nb)
+        result.notebooks[nb_name] = nbformat.writes(out_nb)
 
 
 def kernel_env(job: Job) -> dict[str, str]:
@@ -532,14 +531,12 @@ def _prepare_worker(job: Job, scratch: Path) -> tuple[list[Path], Path, Path]:
     return paths, lib, data_dir()
 
 
-async def _grade(job: Job) -> dict:
+async def _grade(job: Job) -> SubmissionResult:
     from autograder.safe_files import write_bundle
     from autograder.sandbox import Cgroups, Limits, Sandbox
 
     limits = Limits(**job.limits)
-    result = {"student": job.student, "assignment": job.assignment, "parts": {}, "problems": [],
-              "flags": [], "failures": [], "seconds": 0.0, "notebooks": {}, "ran": False,
-              "worker": socket.gethostname()}
+    result = SubmissionResult(job.student, job.assignment)
     start = time.monotonic()
     deadline = start + limits.timeout
     # this submission's folder: named by a token, never by the student id (any length, any characters)
@@ -553,7 +550,7 @@ async def _grade(job: Job) -> dict:
             _zero_parts(result, source.name, tests, "not graded")
         pristine = scratch / "submission"
         write_bundle(job.bundle, pristine)
-        result["problems"] += job.bundle.problems
+        result.problems += job.bundle.problems
         refused = job.bundle.refused
         grading = scratch / "grading"
         grading.mkdir(mode=0o755)
@@ -566,33 +563,32 @@ async def _grade(job: Job) -> dict:
             tests = plan[1]
             name = source.name
             if name in refused:
-                result["failures"].append(f"{name}: refused: {refused[name]}")
+                result.failures.append(f"{name}: refused: {refused[name]}")
                 _zero_parts(result, name, tests, "refused")
                 continue
             if not (pristine / name).is_file():
-                result["failures"].append(f"{name}: not submitted")
+                result.failures.append(f"{name}: not submitted")
                 _zero_parts(result, name, tests, "not submitted")
                 continue
             notes: list[str] = []
             try:
                 students.append((source, plan, read_notebook(pristine / name, notes=notes)))
             except NotebookError as exc:
-                result["failures"].append(str(exc).replace(str(pristine / name), name))
+                result.failures.append(str(exc).replace(str(pristine / name), name))
                 _zero_parts(result, name, tests, "unreadable")
                 continue
-            result["problems"] += [f"{name}: {n}" for n in notes]
+            result.problems += [f"{name}: {n}" for n in notes]
         for source, plan, student_nb in students:
             await _grade_notebook(job, box, source, plan, student_nb, deadline, result)
     finally:
         if cgroups is not None:
             cgroups.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    result["seconds"] = round(time.monotonic() - start, 2)
-    del result["ran"]
+    result.seconds = round(time.monotonic() - start, 2)
     return result
 
 
-def grade_submission(job: Job) -> dict:
+def grade_submission(job: Job) -> SubmissionResult:
     """Grade one submission (a task of :mod:`autograder.cluster`). Raises only
     :class:`InfrastructureError` (the machine could not grade it: retried elsewhere); every other
     problem, the student's or the grader's, is a failure in the result."""
@@ -601,7 +597,5 @@ def grade_submission(job: Job) -> dict:
     except InfrastructureError:
         raise
     except Exception as exc:
-        return {"student": job.student, "assignment": job.assignment, "parts": {}, "problems": [],
-                "flags": [], "seconds": 0.0, "notebooks": {},
-                "failures": [f"internal grader error: {type(exc).__name__}: {exc}"],
-                "traceback": traceback.format_exc()}
+        return SubmissionResult.failed(job.student, job.assignment,
+                                       f"internal grader error: {type(exc).__name__}: {exc}", traceback.format_exc())
