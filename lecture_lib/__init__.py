@@ -15,11 +15,11 @@ from lecture_lib.data import MNISTError, data_dir, images_to_vectors, load_mnist
 from lecture_lib.plotting import image_grid, plot_curves, show_images
 from lecture_lib.runtime import (NotWrittenYet, by_mode, describe_device, fast_mode, get_device, seed_everything,
                                  show_setting, uses_your)
-from lecture_lib.train import History, train, train_steps
+from lecture_lib.train import History, progress_bar, train, train_steps
 
 __all__ = [
     "Batches", "MNISTError", "data_dir", "images_to_vectors", "load_mnist", "image_grid",
     "plot_curves", "show_images", "by_mode", "describe_device", "fast_mode", "get_device",
-    "seed_everything", "show_setting", "History", "train", "train_steps", "NotWrittenYet", "uses_your",
+    "seed_everything", "show_setting", "History", "progress_bar", "train", "train_steps", "NotWrittenYet", "uses_your",
 ]
 __version__ = "0.1.0"

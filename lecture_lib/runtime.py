@@ -110,7 +110,7 @@ RUN_ALL = {
                                        "with your agent, about 30 min, then 5 million steps of Pong, 28-67 min)"),
     "unit5_value_based": ("67 s", "about 15 minutes (estimated from its parts: 3 DQN seeds of 150,000 steps at "
                                   "about 150 s each, 5 actor-critic seeds at about 35 s)"),
-    "unit6_gans_autoregressive": ("64 s", "about 45 minutes (estimated from the benchmark's runs of the same models)"),
+    "unit6_gans_autoregressive": ("64 s", "about an hour (59 min measured 2026-12-08, other jobs sharing the cores)"),
 }
 
 

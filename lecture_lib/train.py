@@ -28,7 +28,7 @@ from typing import Callable, Iterable
 import torch
 from tqdm.auto import tqdm
 
-__all__ = ["History", "train", "train_steps", "progress_enabled"]
+__all__ = ["History", "train", "train_steps", "progress_enabled", "progress_bar"]
 
 
 @dataclass
@@ -56,6 +56,14 @@ def progress_enabled(progress: bool | None = None) -> bool:
     if progress is not None:
         return progress
     return os.environ.get("COURSE_PROGRESS", "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def progress_bar(iterable: Iterable, desc: str, unit: str = "it", progress: bool | None = None):
+    """``iterable`` with a tqdm bar (cleared when done; off with ``COURSE_PROGRESS=0``): for a slow
+    loop in a notebook cell that is not a training loop, e.g. sampling in chunks."""
+    items = list(iterable)
+    return tqdm(items, desc=desc, unit=unit, disable=not progress_enabled(progress) or len(items) < 2,
+                leave=False, dynamic_ncols=True)
 
 
 def train(loss_fn: Callable[..., torch.Tensor], optimizer: torch.optim.Optimizer,

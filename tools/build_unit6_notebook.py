@@ -50,7 +50,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from autograder import check
-from lecture_lib import (Batches, by_mode, get_device, seed_everything, show_setting,
+from lecture_lib import (Batches, by_mode, get_device, progress_bar, seed_everything, show_setting,
                          train, train_steps, uses_your)
 from lecture_lib.autoregressive import MADE, PixelCNN, dependency_matrix, input_gradient_map
 from lecture_lib.data import binarized_mnist, images_to_vectors, load_mnist
@@ -675,8 +675,9 @@ n_quality = by_mode(fast=100, full=400)        # samples per row of the closing 
 n_pix = by_mode(fast=8, full=n_quality)
 u = torch.rand(n_pix, 784, generator=torch.Generator().manual_seed(1)).to(device)
 t0 = time.perf_counter()
-with uses_your("autoregressive_sample"), torch.no_grad():
-    pix_samples = autoregressive_sample(pixelcnn, torch.arange(784, device=device), u)
+with uses_your("autoregressive_sample"), torch.no_grad():   # in chunks of 50 images, for a progress bar
+    pix_samples = torch.cat([autoregressive_sample(pixelcnn, torch.arange(784, device=device), chunk)
+                             for chunk in progress_bar(u.split(50), "PixelCNN samples", unit="chunk")])
 pix_sample_seconds = (time.perf_counter() - t0) / n_pix
 plt.figure(figsize=(6, 1.8))
 plt.imshow(image_grid(pix_samples.cpu().reshape(-1, 28, 28), ncols=8), cmap="gray")
@@ -723,7 +724,8 @@ gan_samples = gan_g.sample(n_quality, torch.Generator().manual_seed(0))
 gan_sample_seconds = (time.perf_counter() - t0) / n_quality
 u = torch.rand(n_quality, 784, generator=torch.Generator().manual_seed(2)).to(device)
 with uses_your("autoregressive_sample"), torch.no_grad():
-    made_many = autoregressive_sample(made, made.sampling_order().to(device), u)
+    made_many = torch.cat([autoregressive_sample(made, made.sampling_order().to(device), chunk)
+                           for chunk in progress_bar(u.split(100), "MADE samples", unit="chunk")])
 rows = [
     ("real test images", "-", "-", sample_quality(Xb_test[:n_quality], classifier), None, None),
     ("VAE", f"<= {vae_iw:.1f} (IW), ELBO {vae_elbo:.1f}", f"{vae_iw / (784 * math.log(2)):.3f}",
@@ -760,6 +762,11 @@ samples:
 | MADE 1x1500 + direct, 20 epochs | **89.47** | 0.165 | 7.67 | 13.2 | 0.034 | 436 |
 | PixelCNN 32 ch x 5 blocks, 3 epochs | 95.22 | 0.175 | 5.13 | 122 | 2.1 | 1,043 |
 | GAN (MLP), 10,000 steps | none | - | 6.34 | 87.0 | 0.00004 | 340 |
+
+A whole Run All of this notebook in full mode (2026-12-08, the same 2 cores, shared with other
+jobs for much of it: 59 minutes, 17 of them drawing the 400 PixelCNN samples pixel by pixel)
+printed: VAE -ELBO 99.7 and IW bound 94.5, MADE **89.56**, PixelCNN 94.35; classifier scores
+6.24 / 7.54 / 4.89 and GAN 6.31; Frechet 40.7 / 14.0 / 121 and GAN 82.7 (real images: 9.44, 7.8).
 
 The MADE paper reports about 88 nats for one hidden layer and one ordering, the PixelCNN paper
 81.30 with a network far larger than ours (trained for 3 epochs on 2 cores, ours has not
