@@ -351,18 +351,18 @@ code("ring", r"""
 ring_seeds = range(by_mode(fast=2, full=5))
 ring_steps = by_mode(fast=400, full=4000)
 ring_results, ring_samples = {}, {}
-for loss_name in ("nonsaturating", "minimax"):
-    for seed in ring_seeds:
-        seed_everything(seed)
-        gen = MLPGenerator(latent=2, hidden=(128, 128), data_dim=2, output="linear", batch_norm=False).to(device)
-        disc = MLPDiscriminator(data_dim=2, hidden=(128, 128)).to(device)
-        config = GANConfig(steps=ring_steps, batch_size=256, lr_g=1e-3, lr_d=1e-3, generator_loss=loss_name, seed=seed)
-        with uses_your("gan_train_step"):
-            train_gan(gen, disc, lambda n, rng: sample_ring(n, generator=rng, device=device), config,
-                      step_fn=gan_train_step, progress=False)
-        samples = gen.sample(2000, torch.Generator().manual_seed(100 + seed)).cpu()
-        ring_results[loss_name, seed] = mode_coverage(samples)
-        ring_samples[loss_name, seed] = samples
+runs = [(loss_name, seed) for loss_name in ("nonsaturating", "minimax") for seed in ring_seeds]
+for loss_name, seed in progress_bar(runs, "ring GANs", unit="run"):
+    seed_everything(seed)
+    gen = MLPGenerator(latent=2, hidden=(128, 128), data_dim=2, output="linear", batch_norm=False).to(device)
+    disc = MLPDiscriminator(data_dim=2, hidden=(128, 128)).to(device)
+    config = GANConfig(steps=ring_steps, batch_size=256, lr_g=1e-3, lr_d=1e-3, generator_loss=loss_name, seed=seed)
+    with uses_your("gan_train_step"):
+        train_gan(gen, disc, lambda n, rng: sample_ring(n, generator=rng, device=device), config,
+                  step_fn=gan_train_step, progress=False)
+    samples = gen.sample(2000, torch.Generator().manual_seed(100 + seed)).cpu()
+    ring_results[loss_name, seed] = mode_coverage(samples)
+    ring_samples[loss_name, seed] = samples
 print(f"{ring_steps} steps per run")
 for loss_name in ("nonsaturating", "minimax"):
     cover = [ring_results[loss_name, s]["modes_covered"] for s in ring_seeds]
