@@ -226,14 +226,18 @@ def interpolate(model: VAE, x0: torch.Tensor, x1: torch.Tensor, steps: int) -> t
 
 
 def fit_per_example_q(model: VAE, x: torch.Tensor, steps: int, *, lr: float = 0.05,
-                      init: str = "prior", draws: int = 1, generator: torch.Generator | None = None):
+                      init: str = "prior", draws: int = 1, generator: torch.Generator | None = None,
+                      progress: bool | None = None):
     """Unamortized inference: fit ``q(z|x_b) = N(mu_b, diag exp(logvar_b))`` for each example
     by gradient steps on its own negative ELBO, the decoder held fixed.
 
     init: ``"prior"`` (mu = 0, logvar = 0) or ``"encoder"`` (start from the encoder's guess).
     Returns ``(mu, logvar, history)`` with mu, logvar ``(B, K)`` and history the mean
     negative ELBO (nats per example, one draw of z) before each step and after the last.
+    ``progress``: a progress bar over the steps (default on unless ``COURSE_PROGRESS=0``).
     """
+    from lecture_lib.train import progress_bar
+
     with torch.no_grad():
         if init == "encoder":
             mu0, logvar0 = model.encode(x)
@@ -249,7 +253,7 @@ def fit_per_example_q(model: VAE, x: torch.Tensor, steps: int, *, lr: float = 0.
     for p in model.parameters():
         p.requires_grad_(False)
     try:
-        for step in range(steps + 1):
+        for step in progress_bar(range(steps + 1), f"q per example, from the {init}", unit="step", progress=progress):
             eps = randn((draws, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
             z = mu + torch.exp(0.5 * logvar) * eps
             kl = 0.5 * (logvar.exp() + mu.pow(2) - 1.0 - logvar).sum(dim=-1)

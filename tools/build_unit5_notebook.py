@@ -49,7 +49,7 @@ import numpy as np
 import torch
 
 from autograder import check
-from lecture_lib import by_mode, seed_everything, show_setting, uses_your
+from lecture_lib import by_mode, progress_bar, seed_everything, show_setting, uses_your
 from lecture_lib.mdp import cliff_walking, frozen_lake, plot_grid
 from lecture_lib.td import Episode, play_episode, sarsa
 
@@ -554,13 +554,14 @@ def greedy_path(Q, max_steps=100):
             break
     return path, total
 
-for seed in range(n_seeds):
-    for name, learner in (("SARSA", sarsa), ("Q-learning (yours)", q_learning)):
-        cenv.reset(seed=seed)
-        with uses_your("q_learning", "epsilon_greedy_probs", "td_targets"):
-            Q, returns = learner(cenv, n_episodes, 0.2, 0.1, 1.0, torch.Generator().manual_seed(seed))
-        online[name].append(returns)
-        paths.setdefault(name, []).append(greedy_path(Q))
+runs = [(seed, name, learner) for seed in range(n_seeds)
+        for name, learner in (("SARSA", sarsa), ("Q-learning (yours)", q_learning))]
+for seed, name, learner in progress_bar(runs, "CliffWalking runs", unit="run"):
+    cenv.reset(seed=seed)
+    with uses_your("q_learning", "epsilon_greedy_probs", "td_targets"):
+        Q, returns = learner(cenv, n_episodes, 0.2, 0.1, 1.0, torch.Generator().manual_seed(seed))
+    online[name].append(returns)
+    paths.setdefault(name, []).append(greedy_path(Q))
 
 fig, axes = plt.subplots(1, 3, figsize=(14, 3), gridspec_kw={"width_ratios": [1.2, 1, 1]})
 window = 10
