@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import os
@@ -134,7 +135,7 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 # ----------------------------------------------------------------- gradebook
 
-GRADEBOOK_SCHEMES = ("sqlite://", "postgresql://", "postgresql+psycopg2://")
+GRADEBOOK_SCHEMES = ("sqlite://", "postgresql://", "postgresql+psycopg://")  # psycopg 3 is the driver installed
 
 
 def gradebook_url(course: Path, db_url: str | None = None) -> str:
@@ -259,7 +260,7 @@ def _sandbox_setting(mode: str, fanout=None) -> tuple[bool, str]:
 
     if mode == "none":
         return False, "isolation disabled (--sandbox none)"
-    if fanout is not None and not fanout.description.endswith(("local worker", "local workers")):
+    if fanout is not None and not fanout.local:
         answers = fanout.client.run(probe)
         if mode == "bwrap" or any(works for works, _ in answers.values()):
             return True, ""
@@ -353,13 +354,13 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
     gradebook_errors: list[str] = []
     grader_errors: list[str] = []
     start = time.monotonic()
+    stack = contextlib.ExitStack()  # the cluster (local: its processes) is stopped however this ends
     try:
-        fanout_cm = open_fanout(cluster, workers, lim.grader_memory)
-        fanout = fanout_cm.__enter__()
+        fanout = stack.enter_context(open_fanout(cluster, workers, lim.grader_memory))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
+    with stack:
         try:
             isolate, why = _sandbox_setting(sandbox, fanout)
         except RuntimeError as exc:
@@ -422,8 +423,6 @@ def grade_assignment(assignment: str, submissions: Path, csv_path: Path, *, work
             bar.close()
         if gb is not None:
             gb.close()
-    finally:
-        fanout_cm.__exit__(None, None, None)
     elapsed = time.monotonic() - start
     for e in grader_errors:
         print("grader error while grading " + "\n".join(printable(line, 300) for line in e.splitlines()[:80]),
@@ -436,7 +435,7 @@ def _summary(rows, assignment, max_score, elapsed, where, isolate, gradebook_err
     """The console summary; every student-controlled text is shown with escapes, never raw."""
     graded = [r for r in rows if r["status"] == "graded"]
     lost = [r for r in rows if r["status"].startswith("not gradable")]
-    failed = [r for r in rows if r["status"] != "graded" and r not in lost]
+    failed = [r for r in rows if r["status"].startswith("failed")]
     problems = [r for r in rows if r["problems"]]
     flagged = [r for r in rows if r["flags"]]
     full = sum(1 for r in graded if float(r["score"]) == max_score)

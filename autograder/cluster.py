@@ -40,19 +40,17 @@ WORKER_LOSSES = 3      # a local scheduler gives up on a task after its worker d
 
 @dataclass
 class Outcome:
-    key: str
     result: object | None      # the task's return value (a SubmissionResult), or None when not gradable
     not_gradable: str | None   # why, when result is None
 
 
+@dataclass
 class Fanout:
     """A Dask client with the conventions above; use :func:`open_fanout`."""
-
-    def __init__(self, client, description: str, threads: int, slots: int):
-        self.client = client
-        self.description = description   # for the console summary
-        self.threads = threads             # OMP/MKL threads for each kernel
-        self.slots = slots                 # sandbox slots in the cluster now
+    client: object
+    description: str   # for the console summary
+    threads: int       # OMP/MKL threads for each kernel
+    local: bool        # a LocalCluster on this machine (its workers share this machine's sandbox)
 
     def run(self, fn: Callable, jobs: dict[str, object]) -> Iterator[tuple[str, Outcome]]:
         """Submit ``fn(job)`` for every job; yield ``(name, Outcome)`` as each finishes."""
@@ -70,17 +68,17 @@ class Fanout:
                 name = futures[fut]
                 done.add(fut)
                 try:
-                    yield name, Outcome(fut.key, fut.result(), None)
+                    yield name, Outcome(fut.result(), None)
                 except FutureCancelledError:
-                    yield name, Outcome(fut.key, None, "the task was cancelled by the cluster")
+                    yield name, Outcome(None, "the task was cancelled by the cluster")
                 except Exception as exc:
-                    yield name, Outcome(fut.key, None, _why(exc))
+                    yield name, Outcome(None, _why(exc))
                 finally:
                     fut.release()
         except (OSError, TimeoutError) as exc:  # lost the scheduler: what is left cannot be graded
             for fut, name in futures.items():
                 if fut not in done:
-                    yield name, Outcome(fut.key, None, f"lost contact with the Dask scheduler ({type(exc).__name__})")
+                    yield name, Outcome(None, f"lost contact with the Dask scheduler ({type(exc).__name__})")
 
 
 def _why(exc: BaseException) -> str:
@@ -120,7 +118,7 @@ def open_fanout(cluster: str | None, workers: int | None, memory: int) -> Iterat
             try:
                 with Client(local) as client:
                     yield Fanout(client, f"{n} local worker{'s' if n != 1 else ''}",
-                                 max(1, _cpu_count() // n), n)
+                                 max(1, _cpu_count() // n), local=True)
             finally:
                 local.close()
         return
@@ -144,6 +142,6 @@ def open_fanout(cluster: str | None, workers: int | None, memory: int) -> Iterat
                 per_host.setdefault(w.get("host", addr), []).append(addr)
         threads = min(max(1, cores.get(addrs[0], 1) // len(addrs)) for addrs in per_host.values())
         yield Fanout(client, f"Dask cluster {cluster} ({slots} sandbox slots on {len(per_host)} "
-                             f"machine{'s' if len(per_host) != 1 else ''})", threads, slots)
+                             f"machine{'s' if len(per_host) != 1 else ''})", threads, local=False)
     finally:
         client.close()
