@@ -56,33 +56,48 @@ def make_course(root: Path, n: int, assignment: str = ASSIGNMENT) -> Path:
     return course
 
 
+def grade_ours(course: Path, assignment: str, *extra: str) -> tuple[float, list[dict], str]:
+    """``python -m autograder grade`` on ``course``'s submissions (into its own gradebook): the
+    seconds it took, the CSV's rows and its console summary (also echoed to stderr)."""
+    out = course / "grades.csv"
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, "--submissions", str(course),
+                           "--csv", str(out), "--course", str(course), "--no-progress", *extra],
+                          capture_output=True, text=True, env=tool_env(COURSE_PROGRESS="0"))
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"autograder grade {' '.join(extra)} failed:\n{proc.stdout}\n{proc.stderr}")
+    print(proc.stdout, file=sys.stderr)
+    with open(out, newline="") as f:
+        return seconds, list(csv.DictReader(f)), proc.stdout
+
+
+def full_marks(rows: list[dict]) -> int:
+    return sum(1 for r in rows if r["score"] == r["max_score"])
+
+
+def grade_nbgrader(course: Path, assignment: str) -> tuple[float, int]:
+    """Sequential ``nbgrader autograde``: the seconds it took and the full marks in its gradebook."""
+    from nbgrader.api import Gradebook
+
+    t0 = time.perf_counter()
+    nbgrader(course, "autograde", assignment, "--force")
+    seconds = time.perf_counter() - t0
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return seconds, sum(1 for s in gb.find_assignment(assignment).submissions if s.score == s.max_score)
+
+
 def main() -> None:
     n = 4 if QUICK else 20
     workers = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
         ours, theirs = make_course(tmp / "ours", n), make_course(tmp / "nbgrader", n)
-        out = tmp / "grades.csv"
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(ours),
-                               "--csv", str(out), "--course", str(ours), "--no-progress"],
-                              capture_output=True, text=True, env=tool_env(COURSE_PROGRESS="0"))
-        ours_s = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise SystemExit(f"autograder grade failed:\n{proc.stdout}\n{proc.stderr}")
-        print(proc.stdout, file=sys.stderr)
-        with open(out, newline="") as f:
-            rows = list(csv.DictReader(f))
-        ours_full = sum(1 for r in rows if r["score"] == r["max_score"])
-        t0 = time.perf_counter()
-        nbgrader(theirs, "autograde", ASSIGNMENT, "--force")
-        theirs_s = time.perf_counter() - t0
-        from nbgrader.api import Gradebook
-        with Gradebook(f"sqlite:///{theirs / 'gradebook.db'}") as gb:
-            theirs_full = sum(1 for s in gb.find_assignment(ASSIGNMENT).submissions if s.score == s.max_score)
+        ours_s, rows, summary = grade_ours(ours, ASSIGNMENT)
+        theirs_s, theirs_full = grade_nbgrader(theirs, ASSIGNMENT)
     emit(name="grading", submissions=n, workers=workers, ours_seconds=round(ours_s, 2),
          nbgrader_seconds=round(theirs_s, 2), speedup=round(theirs_s / ours_s, 2),
-         ours_full_marks=ours_full, nbgrader_full_marks=theirs_full, sandboxed="(sandboxed)" in proc.stdout)
+         ours_full_marks=full_marks(rows), nbgrader_full_marks=theirs_full, sandboxed="(sandboxed)" in summary)
 
 
 if __name__ == "__main__":

@@ -17,17 +17,14 @@ figure).
 
 from __future__ import annotations
 
-import csv
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from common import QUICK, emit
 
 import bench_grading
-from autograder.notebooks import REPO_ROOT, tool_env
+from autograder.notebooks import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 from dask_cluster import dask_cluster  # noqa: E402  (the tests' real-cluster helper)
@@ -36,20 +33,10 @@ ASSIGNMENT = "unit0_mnist" if QUICK else "unit1_autoencoders"
 
 
 def ours(course: Path, n: int, *extra: str) -> tuple[float, int]:
-    out = course / "grades.csv"
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(course),
-                           "--csv", str(out), "--course", str(course), "--no-progress", *extra],
-                          capture_output=True, text=True, env=tool_env(COURSE_PROGRESS="0"))
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"autograder grade {' '.join(extra)} failed:\n{proc.stdout}\n{proc.stderr}")
-    print(proc.stdout, file=sys.stderr)
-    with open(out, newline="") as f:
-        rows = list(csv.DictReader(f))
+    seconds, rows, _ = bench_grading.grade_ours(course, ASSIGNMENT, *extra)
     if len(rows) != n:
         raise SystemExit(f"{len(rows)} rows for {n} submissions")
-    return seconds, sum(1 for r in rows if r["score"] == r["max_score"])
+    return seconds, bench_grading.full_marks(rows)
 
 
 def main() -> None:
@@ -58,21 +45,14 @@ def main() -> None:
         tmp = Path(tmp)
         results = []
         for workers in ((1,) if QUICK else (1, 2)):
-            seconds, full = ours(bench_grading.make_course(tmp / f"local{workers}", n, ASSIGNMENT), n, "--workers", str(workers))
-            results.append(("local", workers, seconds, full))
+            course = bench_grading.make_course(tmp / f"local{workers}", n, ASSIGNMENT)
+            results.append(("local", workers, *ours(course, n, "--workers", str(workers))))
         course = bench_grading.make_course(tmp / "dask", n, ASSIGNMENT)
         with dask_cluster(tmp / "cluster", workers=2) as cluster:
-            seconds, full = ours(course, n, "--cluster", cluster.address)
-        results.append(("dask", 2, seconds, full))
+            results.append(("dask", 2, *ours(course, n, "--cluster", cluster.address)))
         if not QUICK:  # (bench_grading's smoke run covers nbgrader)
             theirs = bench_grading.make_course(tmp / "nbgrader", n, ASSIGNMENT)
-            t0 = time.perf_counter()
-            bench_grading.nbgrader(theirs, "autograde", ASSIGNMENT, "--force")
-            seconds = time.perf_counter() - t0
-            from nbgrader.api import Gradebook
-            with Gradebook(f"sqlite:///{theirs / 'gradebook.db'}") as gb:
-                full = sum(1 for s in gb.find_assignment(ASSIGNMENT).submissions if s.score == s.max_score)
-            results.append(("nbgrader", 1, seconds, full))
+            results.append(("nbgrader", 1, *bench_grading.grade_nbgrader(theirs, ASSIGNMENT)))
     for grader, workers, seconds, full in results:
         emit(name="grading_scale", grader=grader, workers=workers, assignment=ASSIGNMENT, submissions=n,
              seconds=round(seconds, 1), per_minute=round(60 * n / seconds, 2), full_marks=full)
