@@ -33,6 +33,30 @@ def read_csv(path: Path) -> dict[str, dict]:
         return {row["student_id"]: row for row in csv.DictReader(f)}
 
 
+UNIT0 = "unit0_mnist"
+UNIT0_SOLUTION = REPO_ROOT / "solutions" / UNIT0 / f"{UNIT0}.ipynb"
+UNIT0_STUB = REPO_ROOT / "notebooks" / UNIT0 / f"{UNIT0}.ipynb"
+
+
+def unit0_class(root: Path, students: dict[str, Path]) -> Path:
+    """``root/submitted/<student>/unit0_mnist/`` holding each student's notebook (a copy)."""
+    import shutil
+
+    for student, notebook in students.items():
+        folder = root / "submitted" / student / UNIT0
+        folder.mkdir(parents=True)
+        shutil.copy(notebook, folder)
+    return root
+
+
+def gradebook_scores(db_url: str, assignment: str = UNIT0) -> dict[str, float]:
+    """Every student's total for ``assignment`` in the gradebook at ``db_url``."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        return {s.student.id: s.score for s in gb.find_assignment(assignment).submissions}
+
+
 def stop_process_group(proc: subprocess.Popen, timeout: float = 30) -> None:
     """Stop a server started with ``start_new_session=True`` and everything it started (kernels):
     SIGTERM to its process group, SIGKILL if it has not exited within ``timeout`` seconds."""

@@ -8,7 +8,6 @@ same CSV as local grading, for the adversarial class: tests/test_grading.py.)
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,28 +18,21 @@ import pytest
 
 from autograder.notebooks import REPO_ROOT, tool_env
 from autograder.sandbox import probe
-from cli_helpers import VENV_BIN, read_csv, run_cli
+from cli_helpers import (UNIT0, UNIT0_SOLUTION, UNIT0_STUB, VENV_BIN, gradebook_scores, read_csv, run_cli,
+                         unit0_class)
 from dask_cluster import dask_cluster
 
-ASSIGNMENT = "unit0_mnist"
-SOLUTION = REPO_ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-STUB = REPO_ROOT / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+ASSIGNMENT, SOLUTION, STUB = UNIT0, UNIT0_SOLUTION, UNIT0_STUB
 
 
 def _class(root: Path, students: dict[str, Path]) -> Path:
-    for student, notebook in students.items():
-        folder = root / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        shutil.copy(notebook, folder)
+    unit0_class(root, students)
     (root / "course").mkdir()
     return root
 
 
 def _gradebook_scores(course: Path) -> dict[str, float]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook("sqlite:///" + str(course / "gradebook.db")) as gb:
-        return {s.student.id: s.score for s in gb.find_assignment(ASSIGNMENT).submissions}
+    return gradebook_scores("sqlite:///" + str(course / "gradebook.db"))
 
 
 def _processing_on(address: str, worker_name: str) -> bool:

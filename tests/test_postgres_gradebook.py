@@ -5,52 +5,33 @@ nbgrader configuration reads too. SQLite stays the default (every other grading 
 from __future__ import annotations
 
 import csv
-import shutil
 
 import pytest
 
-from autograder.notebooks import REPO_ROOT
-from cli_helpers import read_csv, run_cli
+from cli_helpers import UNIT0, UNIT0_SOLUTION, UNIT0_STUB, gradebook_scores, read_csv, run_cli, unit0_class
 from postgres_server import PASSWORD, postgres_server
 
-ASSIGNMENT = "unit0_mnist"
-SOLUTION = REPO_ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-STUB = REPO_ROOT / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-
-
-def _class(root, students):
-    for student, notebook in students.items():
-        folder = root / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        shutil.copy(notebook, folder)
-    return root
-
-
-def _scores(url) -> dict[str, float]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(url) as gb:
-        return {s.student.id: s.score for s in gb.find_assignment(ASSIGNMENT).submissions}
+ASSIGNMENT, SOLUTION, STUB = UNIT0, UNIT0_SOLUTION, UNIT0_STUB
 
 
 @pytest.mark.timeout(600)
 def test_grading_regrading_and_export_against_postgresql(tmp_path, monkeypatch):
     course = tmp_path / "course"
     course.mkdir()
-    first = _class(tmp_path / "first", {"ada": SOLUTION, "bo": STUB})
-    again = _class(tmp_path / "again", {"bo": SOLUTION})  # bo hands in a corrected notebook
+    first = unit0_class(tmp_path / "first", {"ada": SOLUTION, "bo": STUB})
+    again = unit0_class(tmp_path / "again", {"bo": SOLUTION})  # bo hands in a corrected notebook
     with postgres_server() as url:
         proc = run_cli("grade", ASSIGNMENT, "--submissions", first, "--csv", tmp_path / "first.csv",
                        "--course", course, "--db-url", url, "--workers", 2)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert _scores(url) == {"ada": 2.0, "bo": 0.0}
+        assert gradebook_scores(url) == {"ada": 2.0, "bo": 0.0}
         assert not (course / "gradebook.db").exists()      # nothing went to SQLite
         # re-grade through the variable the nbgrader config reads
         monkeypatch.setenv("COURSE_DB_URL", url)
         proc2 = run_cli("grade", ASSIGNMENT, "--submissions", again, "--csv", tmp_path / "again.csv",
                         "--course", course, "--workers", 1)
         assert proc2.returncode == 0, proc2.stdout + proc2.stderr
-        assert _scores(url) == {"ada": 2.0, "bo": 2.0}      # replaced, not added
+        assert gradebook_scores(url) == {"ada": 2.0, "bo": 2.0}      # replaced, not added
         proc3 = run_cli("export", "--to", tmp_path / "grades.csv", "--course", course)
         assert proc3.returncode == 0, proc3.stdout + proc3.stderr
         with open(tmp_path / "grades.csv", newline="") as f:
